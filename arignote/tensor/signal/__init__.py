@@ -1,0 +1,1 @@
+"""Theano's T.signal namespace."""
