@@ -1,7 +1,13 @@
-"""arignote: a Theano-style symbolic expression compiler."""
+"""arignote: a Theano-style symbolic expression compiler.
+
+``import arignote as theano`` gives Theano 1.0's top-level API: ``function``, ``shared``,
+``grad``, ``In``, ``Out``, ``config``, and the ``tensor``, ``gradient``, ``ifelse`` and
+``printing`` modules.
+"""
 
 from .configparser import config  # noqa: F401
 from . import tensor  # noqa: F401
+from . import gradient, ifelse, printing  # noqa: F401
 from .compiler.grad import grad  # noqa: F401
 from .runtime.function import function  # noqa: F401
 

@@ -73,7 +73,7 @@ def autocast_python_scalar(value):
     if isinstance(value, float):
         if config.cast_policy == "numpy+floatX" or config.floatX != "float64":
             return config.floatX
-        if np.isnan(value) or np.isinf(value) or np.float32(value) == value:
+        if np.isnan(value) or np.isinf(value) or float(np.float32(value)) == value:
             return "float32"
         return "float64"
     if isinstance(value, complex):
