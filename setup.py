@@ -1,0 +1,18 @@
+"""arignote: a Theano-style symbolic expression compiler for Python."""
+
+from setuptools import find_packages, setup
+
+setup(
+    name="arignote",
+    version="0.1.0",
+    description="Theano-compatible symbolic expression compiler: graphs, gradients, "
+                "whole-function C/CUDA code generation, scan",
+    long_description=open("README.md", encoding="utf-8").read(),
+    long_description_content_type="text/markdown",
+    packages=find_packages(include=["arignote", "arignote.*"]),
+    package_data={"arignote": ["kernels/*.c", "kernels/*.h", "kernels/*.cu"]},
+    python_requires=">=3.10",
+    install_requires=["numpy>=1.24", "scipy>=1.10", "sympy>=1.12", "cffi>=1.15"],
+    extras_require={"test": ["pytest>=7", "hypothesis>=6"]},
+    license="BSD-3-Clause",
+)
