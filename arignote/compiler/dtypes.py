@@ -1,5 +1,7 @@
 """Dtype rules: Theano's upcasting, float upgrade and autocasting of Python scalars."""
 
+import functools
+
 import numpy as np
 
 from ..configparser import config
@@ -18,8 +20,14 @@ PREFIX_DTYPES = {"b": "int8", "w": "int16", "i": "int32", "l": "int64",
                  "f": "float32", "d": "float64", "c": "complex64", "z": "complex128"}
 
 
+_ALL_SET = frozenset(ALL_DTYPES)
+_INT_BOUNDS = [(d, int(np.iinfo(d).min), int(np.iinfo(d).max)) for d in INT_DTYPES]
+
+
 def check_dtype(dtype):
     """Return the canonical name of ``dtype`` or raise TypeError."""
+    if dtype.__class__ is str and dtype in _ALL_SET:
+        return dtype
     if dtype == "floatX":
         return config.floatX
     try:
@@ -31,6 +39,7 @@ def check_dtype(dtype):
     return name
 
 
+@functools.lru_cache(maxsize=4096)
 def upcast(*dtypes):
     """The dtype of combining values of ``dtypes`` (numpy's array promotion)."""
     return np.result_type(*[np.dtype(d) for d in dtypes]).name
@@ -63,9 +72,8 @@ def autocast_python_scalar(value):
     if isinstance(value, (bool, np.bool_)):
         return "bool"
     if isinstance(value, int):
-        for dtype in INT_DTYPES:
-            info = np.iinfo(dtype)
-            if info.min <= value <= info.max:
+        for dtype, low, high in _INT_BOUNDS:
+            if low <= value <= high:
                 return dtype
         if 0 <= value <= np.iinfo("uint64").max:
             return "uint64"

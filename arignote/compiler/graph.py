@@ -37,13 +37,21 @@ class Trace:
         return f"{text}\n    {source}" if source else text
 
 
+_INSIDE = {}
+
+
 def user_trace():
     """The innermost stack frame outside the arignote package (the user's line)."""
     frame = sys._getframe(1)
+    inside = _INSIDE
     while frame is not None:
-        filename = frame.f_code.co_filename
-        if not filename.startswith(_PACKAGE_DIR + os.sep):
-            return Trace(filename, frame.f_lineno, frame.f_code.co_name)
+        code = frame.f_code
+        filename = code.co_filename
+        flag = inside.get(filename)
+        if flag is None:
+            flag = inside[filename] = filename.startswith(_PACKAGE_DIR + os.sep)
+        if not flag:
+            return Trace(filename, frame.f_lineno, code.co_name)
         frame = frame.f_back
     return None
 
@@ -56,7 +64,13 @@ class Tag:
 
 
 class Variable:
-    """A value in a graph: the output of an ``Apply`` node, or an input (``owner is None``)."""
+    """A value in a graph: the output of an ``Apply`` node, or an input (``owner is None``).
+
+    ``trace`` is where user code created it: set by ``Apply`` for outputs and by the user
+    constructors (``T.matrix``, ``shared``) for inputs.
+    """
+
+    trace = None
 
     def __init__(self, type, owner=None, index=None, name=None):
         self.type = type
@@ -64,7 +78,6 @@ class Variable:
         self.index = index
         self.name = name
         self.tag = Tag()
-        self.trace = user_trace() if owner is None else None
 
     @property
     def ndim(self):
@@ -160,12 +173,12 @@ class Constant(Variable):
 class Apply:
     """One application of an op to input variables, producing output variables."""
 
-    def __init__(self, op, inputs, outputs):
+    def __init__(self, op, inputs, outputs, trace=False):
         self.op = op
         self.inputs = list(inputs)
         self.outputs = list(outputs)
         self.tag = Tag()
-        self.trace = user_trace()
+        self.trace = user_trace() if trace is False else trace
         for index, output in enumerate(self.outputs):
             output.owner = self
             output.index = index
@@ -186,10 +199,7 @@ class Apply:
     def clone_with_new_inputs(self, inputs):
         """A copy of this node on ``inputs`` (same op, fresh outputs of the same types)."""
         outputs = [output.type.make_variable(output.name) for output in self.outputs]
-        node = Apply(self.op, inputs, outputs)
-        node.trace = self.trace
-        for output in outputs:
-            output.trace = self.trace
+        node = Apply(self.op, inputs, outputs, trace=self.trace)
         node.tag.__dict__.update(self.tag.__dict__)
         return node
 
@@ -487,10 +497,7 @@ def unflatten_graph(flat):
             variable = type_.make_variable(name)
             variable.tag.__dict__.update(tag)
             outputs.append(variable)
-        node = Apply(op, [resolve(r) for r in input_refs], outputs)
-        node.trace = trace
-        for variable in outputs:
-            variable.trace = trace
+        node = Apply(op, [resolve(r) for r in input_refs], outputs, trace=trace)
         built.append(node)
     return [resolve(r) for r in output_refs]
 

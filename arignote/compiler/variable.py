@@ -273,6 +273,12 @@ def constant(value, name=None, ndim=None, dtype=None):
     >>> constant(2).dtype, constant([1.0, 2.5]).dtype
     ('int8', 'float64')
     """
+    scalar_key = None
+    if ndim is None and name is None and type(value) in (int, float, bool):
+        scalar_key = (type(value), value, repr(value), dtype, dt.config.floatX)
+        cached = _SCALAR_CONSTANTS.get(scalar_key)
+        if cached is not None:
+            return cached
     if dtype is not None:
         data = np.asarray(value, dtype=dt.check_dtype(dtype))
     elif isinstance(value, (bool, numbers.Number)) and not isinstance(
@@ -286,14 +292,20 @@ def constant(value, name=None, ndim=None, dtype=None):
         if data.dtype.kind == "U" or data.dtype.kind == "O":
             raise TypeError(f"cannot make a tensor constant of {value!r}")
         if data.dtype.name not in dt.ALL_DTYPES:
-            data = data.astype(np.result_type(data.dtype, np.float64) if data.dtype.kind == "c"
-                               else data.dtype)
+            raise TypeError(f"cannot make a tensor constant of dtype {data.dtype.name}")
     if ndim is not None:
         if data.ndim > ndim:
             raise ValueError(f"constant {value!r} has {data.ndim} dimensions, more than {ndim}")
         data = data.reshape((1,) * (ndim - data.ndim) + data.shape)
     broadcastable = tuple(s == 1 for s in data.shape)
-    return TensorConstant(TensorType(data.dtype.name, broadcastable), data, name=name)
+    result = TensorConstant(TensorType(data.dtype.name, broadcastable), data, name=name)
+    if scalar_key is not None and len(_SCALAR_CONSTANTS) < 10000:
+        _SCALAR_CONSTANTS[scalar_key] = result
+    return result
+
+
+# Constants are immutable, so equal Python scalars share one TensorConstant (as Theano).
+_SCALAR_CONSTANTS = {}
 
 
 def as_tensor_variable(value, name=None, ndim=None):

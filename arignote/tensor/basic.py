@@ -13,6 +13,7 @@ TensorType(float32, matrix)
 """
 
 from ..compiler.dtypes import PREFIX_DTYPES
+from ..compiler.graph import user_trace
 from ..compiler.types import TensorType
 from ..configparser import config
 
@@ -41,7 +42,9 @@ def tensor(dtype=None, broadcastable=None, name=None, shape=None):
         dtype, broadcastable = None, dtype
     if broadcastable is None and shape is None:
         raise TypeError("tensor() needs broadcastable= or shape=")
-    return TensorType(dtype or config.floatX, broadcastable, shape=shape).make_variable(name)
+    variable = TensorType(dtype or config.floatX, broadcastable, shape=shape).make_variable(name)
+    variable.trace = user_trace()
+    return variable
 
 
 def _constructor(kind, fixed_dtype=None):
@@ -49,11 +52,17 @@ def _constructor(kind, fixed_dtype=None):
 
     def make(name=None, dtype=None):
         dtype = fixed_dtype or dtype or config.floatX
-        return TensorType(dtype, pattern).make_variable(name)
+        variable = TensorType(dtype, pattern).make_variable(name)
+        variable.trace = user_trace()
+        return variable
 
     make.__name__ = kind if fixed_dtype is None else _prefix(fixed_dtype) + kind
     make.__doc__ = f"A symbolic {kind} ({fixed_dtype or 'floatX'} unless dtype= is given)."
     return make
+
+
+def _plural_name(kind):
+    return "matrices" if kind == "matrix" else kind + "s"
 
 
 def _plural(single):
@@ -64,7 +73,8 @@ def _plural(single):
             names = [n.strip() for n in names[0].split(",")]
         return [single(n, dtype=dtype) if dtype else single(n) for n in names]
 
-    make.__name__ = single.__name__ + "s"
+    make.__name__ = single.__name__[:-len("matrix")] + "matrices" if single.__name__.endswith(
+        "matrix") else single.__name__ + "s"
     make.__doc__ = f"Several {single.__name__}s, one per name (or an int count)."
     return make
 
@@ -77,13 +87,13 @@ def _build():
     names = {}
     for kind in PATTERNS:
         names[kind] = _constructor(kind)
-        names[kind + "s"] = _plural(names[kind])
+        names[_plural_name(kind)] = _plural(names[kind])
         for prefix, dtype in PREFIX_DTYPES.items():
             if prefix in "cz":
                 continue
             single = _constructor(kind, dtype)
             names[prefix + kind] = single
-            names[prefix + kind + "s"] = _plural(single)
+            names[prefix + _plural_name(kind)] = _plural(single)
     return names
 
 

@@ -6,6 +6,7 @@ Dtype rules follow Theano 1.0: ``sum``/``prod`` of bool and small integers give 
 for unsigned), accumulating float16 in float32 and float32 in float64.
 """
 
+import builtins
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,7 +18,8 @@ from ..types import TensorType
 from ..variable import NotScalarConstantError, as_tensor_variable, get_scalar_constant_value
 from .elemwise import dimshuffle
 
-__all__ = ["sum", "prod"]
+__all__ = ["sum", "prod", "max", "min", "argmax", "argmin", "max_and_argmax", "all", "any",
+           "mean", "var", "std", "norm", "cumsum", "cumprod"]
 
 # Theano's CAReduceDtype: the default output and accumulator dtypes per input dtype.
 _SUM_OUT_DTYPE = {"bool": "int64", "int8": "int64", "int16": "int64", "int32": "int64",
@@ -90,7 +92,7 @@ class _Reduce(Op):
 
     def perform(self, node, inputs):
         (x,) = inputs
-        if any(x.shape[a] == 0 for a in self.axis) and self.identity is None:
+        if builtins.any(x.shape[a] == 0 for a in self.axis) and self.identity is None:
             raise ValueError(f"{self}: cannot reduce an empty axis of an array of shape "
                              f"{x.shape} (the reduction has no identity)")
         result = self.reduce(x, node)
@@ -150,6 +152,134 @@ class Prod(_AccumulatingReduce):
     identity = 1
 
 
+    def grad(self, inputs, out_grads):
+        (x,), (gz,) = inputs, out_grads
+        if dt.is_discrete(x.dtype):
+            return [None]
+        return [_prod_grad(x, self.axis, gz)]
+
+
+def _prod_grad(x, axis, gz):
+    """Theano's prod gradient, exact with zeros: where a group has no zero, the product of
+    the others is ``prod / x``; with exactly one zero, only that position gets the product of
+    the non-zero elements; with two or more zeros, the gradient is zero."""
+    o = _ops()
+    gz = _keep(gz, axis, x.ndim)
+    is_zero = o.eq(x, 0)
+    n_zeros = sum(is_zero, axis=axis, keepdims=True)
+    safe_x = o.switch(is_zero, o.ones_like(x), x)
+    prod_nonzero = prod(safe_x, axis=axis, keepdims=True)
+    no_zero = o.true_div(prod_nonzero, safe_x)
+    one_zero = o.switch(o.and_(is_zero, o.eq(n_zeros, 1)), o.fill(x, prod_nonzero),
+                        o.zeros_like(x))
+    return o.mul(gz, o.switch(o.eq(n_zeros, 0), no_zero, one_zero))
+
+
+@dataclass(frozen=True)
+class Max(_Reduce):
+    """Maximum over ``axis``; the gradient goes to every position equal to the maximum."""
+
+    reducer = "max"
+
+    def grad(self, inputs, out_grads):
+        (x,), (gz,) = inputs, out_grads
+        if dt.is_discrete(x.dtype):
+            return [None]
+        return [_extremum_grad(type(self), x, self.axis, gz)]
+
+
+@dataclass(frozen=True)
+class Min(_Reduce):
+    """Minimum over ``axis``; the gradient goes to every position equal to the minimum."""
+
+    reducer = "min"
+
+    def grad(self, inputs, out_grads):
+        (x,), (gz,) = inputs, out_grads
+        if dt.is_discrete(x.dtype):
+            return [None]
+        return [_extremum_grad(type(self), x, self.axis, gz)]
+
+
+def _extremum_grad(op_class, x, axis, gz):
+    """Theano's rule: ``eq(x, extremum) * gz``, the extremum and gz broadcast back."""
+    o = _ops()
+    extremum = _keep(op_class(axis)(x), axis, x.ndim)
+    return o.mul(o.cast(o.eq(x, extremum), x.dtype), _keep(gz, axis, x.ndim))
+
+
+@dataclass(frozen=True)
+class All(_Reduce):
+    """True where every element over ``axis`` is non-zero (bool output)."""
+
+    reducer = "all"
+    identity = True
+
+    def output_dtype(self, dtype):
+        return "bool"
+
+    def grad(self, inputs, out_grads):
+        return [None]
+
+    def connection_pattern(self, node):
+        return [[False]]
+
+
+@dataclass(frozen=True)
+class Any(_Reduce):
+    """True where some element over ``axis`` is non-zero (bool output)."""
+
+    reducer = "any"
+    identity = False
+
+    def output_dtype(self, dtype):
+        return "bool"
+
+    def grad(self, inputs, out_grads):
+        return [None]
+
+    def connection_pattern(self, node):
+        return [[False]]
+
+
+@dataclass(frozen=True)
+class Argmax(_Reduce):
+    """Index (int64) of the maximum over ``axis``; several axes index their flattening."""
+
+    reducer = "argmax"
+
+    def output_dtype(self, dtype):
+        return "int64"
+
+    def reduce(self, x, node):
+        return getattr(np, self.reducer)(_move_to_end(x, self.axis), axis=-1)
+
+    def grad(self, inputs, out_grads):
+        return [None]
+
+    def connection_pattern(self, node):
+        return [[False]]
+
+
+@dataclass(frozen=True)
+class Argmin(Argmax):
+    """Index (int64) of the minimum over ``axis``; several axes index their flattening."""
+
+    reducer = "argmin"
+
+
+def _move_to_end(x, axis):
+    """``x`` with the ``axis`` moved last and flattened into one (for argmax of several)."""
+    kept = [a for a in range(x.ndim) if a not in axis]
+    x = np.transpose(x, kept + list(axis))
+    return x.reshape(x.shape[:len(kept)] + (-1,))
+
+
+def _ops():
+    from .. import ops
+    return ops
+
+
 def _reduce_with(op_class, x, axis, keepdims, **params):
     x = as_tensor_variable(x)
     axis = normalize_axis(axis, x.ndim)
@@ -178,6 +308,9 @@ def prod(input, axis=None, dtype=None, keepdims=False, acc_dtype=None,
          no_zeros_in_input=False):
     """Product of ``input`` over ``axis``; dtype rules as for ``sum``.
 
+    The gradient is exact where the input has zeros (``no_zeros_in_input`` is accepted for
+    Theano compatibility).
+
     >>> import numpy as np, arignote.tensor as T
     >>> x = T.dvector()
     >>> float(T.prod(x).eval({x: np.array([2.0, 3.0, 4.0])}))
@@ -186,3 +319,229 @@ def prod(input, axis=None, dtype=None, keepdims=False, acc_dtype=None,
     dtype = None if dtype is None else dt.check_dtype(dtype)
     acc_dtype = None if acc_dtype is None else dt.check_dtype(acc_dtype)
     return _reduce_with(Prod, input, axis, keepdims, dtype=dtype, acc_dtype=acc_dtype)
+
+
+def max(x, axis=None, keepdims=False):
+    """Maximum of ``x`` over ``axis``.
+
+    >>> import numpy as np, arignote.tensor as T
+    >>> x = T.dmatrix()
+    >>> T.max(x, axis=1).eval({x: np.array([[1.0, 5.0], [7.0, 2.0]])}).tolist()
+    [5.0, 7.0]
+    """
+    return _reduce_with(Max, x, axis, keepdims)
+
+
+def min(x, axis=None, keepdims=False):
+    """Minimum of ``x`` over ``axis``."""
+    return _reduce_with(Min, x, axis, keepdims)
+
+
+def argmax(x, axis=None, keepdims=False):
+    """Index of the maximum over ``axis`` (int64); with several axes (or None), the index
+    into those axes flattened in C order, as numpy's ``argmax(axis=None)``.
+
+    >>> import numpy as np, arignote.tensor as T
+    >>> x = T.dmatrix()
+    >>> T.argmax(x, axis=1).eval({x: np.array([[1.0, 5.0], [7.0, 2.0]])}).tolist()
+    [1, 0]
+    """
+    return _reduce_with(Argmax, x, axis, keepdims)
+
+
+def argmin(x, axis=None, keepdims=False):
+    """Index of the minimum over ``axis`` (int64), as ``argmax``."""
+    return _reduce_with(Argmin, x, axis, keepdims)
+
+
+def max_and_argmax(x, axis=None, keepdims=False):
+    """``[max(x, axis), argmax(x, axis)]`` (Theano's ``T.max_and_argmax``)."""
+    return [max(x, axis, keepdims), argmax(x, axis, keepdims)]
+
+
+def all(x, axis=None, keepdims=False):
+    """Whether every element over ``axis`` is non-zero.
+
+    Returns bool (Theano 1.0 returns bool as well since it has a bool dtype).
+    """
+    return _reduce_with(All, x, axis, keepdims)
+
+
+def any(x, axis=None, keepdims=False):
+    """Whether some element over ``axis`` is non-zero (bool)."""
+    return _reduce_with(Any, x, axis, keepdims)
+
+
+def _count(x, axis, dtype):
+    """The number of elements reduced over ``axis``, a scalar of ``dtype``."""
+    from .shape import shape_i
+    o = _ops()
+    sizes = [shape_i(x, a) for a in axis]
+    count = o.mul(*sizes) if sizes else as_tensor_variable(np.int64(1))
+    return o.cast(count, dtype)
+
+
+def mean(input, axis=None, dtype=None, keepdims=False, acc_dtype=None):
+    """Mean of ``input`` over ``axis``.
+
+    Theano's dtype rule: the sum's dtype divided by the count; integer inputs give float64,
+    float16 inputs are summed in float32 and give float16 back.
+
+    >>> import numpy as np, arignote.tensor as T
+    >>> x = T.lmatrix()
+    >>> y = T.mean(x, axis=0)
+    >>> y.dtype, y.eval({x: np.array([[1, 2], [4, 4]])}).tolist()
+    ('float64', [2.5, 3.0])
+    """
+    o = _ops()
+    input = as_tensor_variable(input)
+    axis = normalize_axis(axis, input.ndim)
+    sum_dtype = dtype
+    if sum_dtype is None and input.dtype == "float16":
+        sum_dtype = "float32"
+    total = sum(input, axis=axis, dtype=sum_dtype, keepdims=keepdims, acc_dtype=acc_dtype)
+    count_dtype = "float32" if total.dtype in ("float16", "float32") else "float64"
+    result = o.true_div(total, _count(input, axis, count_dtype))
+    if dtype == "float16" or (dtype is None and input.dtype == "float16"):
+        result = o.cast(result, "float16")
+    elif dtype is not None and not dt.is_discrete(dtype):
+        result = o.cast(result, dtype)
+    return result
+
+
+def var(input, axis=None, ddof=0, keepdims=False, corrected=False):
+    """Variance of ``input`` over ``axis``, dividing by ``n - ddof``.
+
+    ``corrected=True`` uses the corrected two-pass algorithm (subtracts the squared mean of
+    the centred values, which is zero in exact arithmetic), as Theano.
+
+    >>> import numpy as np, arignote.tensor as T
+    >>> x = T.dvector()
+    >>> float(T.var(x, ddof=1).eval({x: np.array([1.0, 2.0, 3.0, 4.0])}))
+    1.6666666666666667
+    """
+    o = _ops()
+    input = as_tensor_variable(input)
+    axis = normalize_axis(axis, input.ndim)
+    centred = o.sub(input, mean(input, axis, keepdims=True))
+    dtype = centred.dtype
+    n = _count(input, axis, "float64" if dtype == "float64" else "float32")
+    denominator = o.sub(n, as_tensor_variable(np.asarray(ddof, dtype=n.dtype)))
+    squares = sum(o.mul(centred, centred), axis=axis, keepdims=keepdims)
+    result = o.true_div(squares, denominator)
+    if corrected:
+        error = sum(centred, axis=axis, keepdims=keepdims)
+        result = o.sub(result, o.true_div(o.mul(error, error), o.mul(n, denominator)))
+    return o.cast(result, dtype) if result.dtype != dtype else result
+
+
+def std(input, axis=None, ddof=0, keepdims=False, corrected=False):
+    """Standard deviation: ``sqrt(var(input, axis, ddof, keepdims, corrected))``."""
+    return _ops().sqrt(var(input, axis=axis, ddof=ddof, keepdims=keepdims, corrected=corrected))
+
+
+def norm(x, L, axis=None, keepdims=False):
+    """The L-norm of ``x`` over ``axis``: ``sum(abs(x) ** L) ** (1 / L)``.
+
+    ``L`` = 1 and 2 use ``sum(abs(x))`` and ``sqrt(sum(x * x))``; ``inf`` and ``-inf`` the
+    largest and smallest absolute value; 0 counts the non-zero elements (as numpy).
+
+    >>> import numpy as np, arignote.tensor as T
+    >>> x = T.dvector()
+    >>> float(T.norm(x, 2).eval({x: np.array([3.0, 4.0])}))
+    5.0
+    """
+    o = _ops()
+    x = as_tensor_variable(x)
+    if L == 0:
+        return sum(o.neq(x, 0), axis=axis, keepdims=keepdims)
+    if L == 1:
+        return sum(o.abs(x), axis=axis, keepdims=keepdims)
+    if L == 2:
+        return o.sqrt(sum(o.mul(x, x), axis=axis, keepdims=keepdims))
+    if np.isinf(L):
+        return (max if L > 0 else min)(o.abs(x), axis=axis, keepdims=keepdims)
+    total = sum(o.pow(o.abs(x), L), axis=axis, keepdims=keepdims)
+    return o.pow(total, 1.0 / L)
+
+
+# ----------------------------------------------------------------------- cumulative ops
+@dataclass(frozen=True)
+class _Cumulative(Op):
+    """Running reduction along ``axis`` (an int; the wrapper flattens for None)."""
+
+    axis: int
+    reducer = None
+
+    def make_node(self, x):
+        x = as_tensor_variable(x)
+        if not 0 <= self.axis < x.ndim:
+            raise TypeError(f"{self} along axis {self.axis} of a {x.ndim}-d tensor ({x.type})")
+        dtype = _SUM_OUT_DTYPE.get(x.dtype, x.dtype)
+        return Apply(self, [x], [TensorType(dtype, x.broadcastable).make_variable()])
+
+    def perform(self, node, inputs):
+        dtype = node.outputs[0].dtype
+        return [np.asarray(getattr(np, self.reducer)(inputs[0], axis=self.axis, dtype=dtype),
+                           dtype=dtype)]
+
+    def infer_shape(self, node, input_shapes):
+        return [list(input_shapes[0])]
+
+
+def _reverse_cumsum(g, axis):
+    """``cumsum`` from the end along ``axis``: ``sum(g) - cumsum(g) + g``."""
+    o = _ops()
+    return o.add(o.sub(sum(g, axis=axis, keepdims=True), CumSum(axis)(g)), g)
+
+
+@dataclass(frozen=True)
+class CumSum(_Cumulative):
+    """Running sum along ``axis`` (bool and small integers accumulate in int64)."""
+
+    reducer = "cumsum"
+
+    def grad(self, inputs, out_grads):
+        (x,), (gz,) = inputs, out_grads
+        if dt.is_discrete(x.dtype):
+            return [None]
+        return [_reverse_cumsum(gz, self.axis)]
+
+
+@dataclass(frozen=True)
+class CumProd(_Cumulative):
+    """Running product along ``axis``; the gradient divides by ``x`` (no zeros), as Theano."""
+
+    reducer = "cumprod"
+
+    def grad(self, inputs, out_grads):
+        (x,), (gz,) = inputs, out_grads
+        if dt.is_discrete(x.dtype):
+            return [None]
+        o = _ops()
+        return [o.true_div(_reverse_cumsum(o.mul(CumProd(self.axis)(x), gz), self.axis), x)]
+
+
+def _cumulative(op_class, x, axis):
+    x = as_tensor_variable(x)
+    if axis is None:
+        from .shape import flatten
+        x, axis = flatten(x, 1), 0
+    (axis,) = normalize_axis(axis, x.ndim)
+    return op_class(axis)(x)
+
+
+def cumsum(x, axis=None):
+    """Running sum along ``axis`` (None: over the flattened array), as ``numpy.cumsum``.
+
+    >>> import numpy as np, arignote.tensor as T
+    >>> x = T.dmatrix()
+    >>> T.cumsum(x).eval({x: np.array([[1.0, 2.0], [3.0, 4.0]])}).tolist()
+    [1.0, 3.0, 6.0, 10.0]
+    """
+    return _cumulative(CumSum, x, axis)
+
+
+def cumprod(x, axis=None):
+    """Running product along ``axis`` (None: over the flattened array), as ``numpy.cumprod``."""
+    return _cumulative(CumProd, x, axis)
