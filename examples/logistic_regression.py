@@ -92,7 +92,7 @@ def main(steps=5000, verbose=True, sample_size=400, feature_size=2, seed=1234,
         print("Final model:")
         print(w.get_value())
         print(b.get_value())
-        print(f"training accuracy {numpy.mean(predict(D[0]) == D[1]):.3f}")
+        print(f"training accuracy {numpy.mean(pred == D[1]):.3f}")
         print(f"test accuracy {accuracy:.3f}")
     return losses, accuracy
 
