@@ -1,0 +1,408 @@
+"""The C renderer: one optimized FunctionGraph becomes one C extension module.
+
+The module exports ``make(cells, consts, thunks, descs)`` returning a state capsule, and
+``run(state, *inputs)`` which checks the inputs, runs every node in order (fused loops,
+kernels, views; ops without C code call their numpy ``perform`` through ``thunks``), returns
+fresh output arrays and then, only when everything succeeded, swaps the new values of
+updated shared variables into their ``cells``.  ``run`` returns ``NotImplemented`` when an
+input needs converting (a list, another dtype): Python converts it and calls again.
+
+Op emitters: an op class may define ``c_code(node, ctx)``; otherwise ``EMITTERS`` (filled by
+the modules of this package) is consulted by class; otherwise the node runs its ``perform``.
+"""
+
+import numpy as np
+
+from ..graph import Constant
+from ..ops.elemwise import DimShuffle, Elemwise
+
+CTYPES = {
+    "bool": "npy_bool", "int8": "npy_int8", "int16": "npy_int16", "int32": "npy_int32",
+    "int64": "npy_int64", "uint8": "npy_uint8", "uint16": "npy_uint16",
+    "uint32": "npy_uint32", "uint64": "npy_uint64", "float16": "npy_half",
+    "float32": "float", "float64": "double",
+}
+TYPENUMS = {
+    "bool": "NPY_BOOL", "int8": "NPY_INT8", "int16": "NPY_INT16", "int32": "NPY_INT32",
+    "int64": "NPY_INT64", "uint8": "NPY_UINT8", "uint16": "NPY_UINT16",
+    "uint32": "NPY_UINT32", "uint64": "NPY_UINT64", "float16": "NPY_FLOAT16",
+    "float32": "NPY_FLOAT32", "float64": "NPY_FLOAT64",
+}
+MAXDIM = 16
+# Loops over more elements than this are split across threads.
+PARALLEL_THRESHOLD = 1 << 17
+
+EMITTERS = {}
+
+
+class Unsupported(Exception):
+    """The graph cannot be rendered as C (the caller falls back to the reference linker)."""
+
+
+def emitter(*op_classes):
+    """Register ``fn(node, ctx)`` as the C emitter of ``op_classes``."""
+    def register(fn):
+        for cls in op_classes:
+            EMITTERS[cls] = fn
+        return fn
+    return register
+
+
+def itemsize(dtype):
+    return np.dtype(dtype).itemsize
+
+
+class Plan:
+    """What the Python side must hand to ``make``: constants, fallback nodes, descriptions."""
+
+    def __init__(self):
+        self.constants = []     # Constant variables, in slot order
+        self.fallback_nodes = []  # Apply nodes run through perform
+        self.nodes = []         # every Apply node, in order (its index is its desc index)
+
+
+class Context:
+    """What an emitter sees: C names of variables and helpers for allocation and errors."""
+
+    def __init__(self, renderer, node, index):
+        self.renderer, self.node, self.index = renderer, node, index
+
+    def name(self, variable):
+        return self.renderer.names[variable]
+
+    ctype = staticmethod(lambda dtype: CTYPES[dtype])
+    typenum = staticmethod(lambda dtype: TYPENUMS[dtype])
+    itemsize = staticmethod(itemsize)
+
+    def alloc(self, variable):
+        """C statements giving ``variable`` a contiguous buffer (its shape must be set)."""
+        return self.renderer.alloc_code(variable)
+
+    def fail(self, exception, fmt, *args):
+        extra = "".join(f", {a}" for a in args)
+        return (f"AG_FAIL(PyExc_{exception}, st->descs, {self.index}, "
+                f"{_c_string(fmt)}{extra});")
+
+    def fresh(self, prefix="t"):
+        return self.renderer.fresh(prefix)
+
+
+def _c_string(text):
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    return f'"{escaped}"'
+
+
+class CRenderer:
+    """Renders a FunctionGraph whose inputs are ``n_args`` arguments followed by shared
+    variables, and whose outputs are ``n_outputs`` results followed by update values
+    (``update_targets[k]`` is the shared-input position the k-th update replaces)."""
+
+    def __init__(self, fgraph, n_args, n_outputs, update_targets, single_output, name="f"):
+        self.fgraph = fgraph
+        self.n_args = n_args
+        self.n_outputs = n_outputs
+        self.update_targets = list(update_targets)
+        self.single_output = single_output
+        self.function_name = name
+        self.names = {}
+        self.counter = 0
+        self.plan = Plan()
+        self.slot_of = {}
+        self.n_slots = 0
+        self.result_index = {}   # variable -> index into res[] (fresh output arrays)
+        self.spare_index = {}    # variable -> update index whose spare holds it
+        self.keep_count = 0
+        self.lines = []
+
+    def fresh(self, prefix="t"):
+        self.counter += 1
+        return f"{prefix}{self.counter}"
+
+    # ------------------------------------------------------------------ planning
+    def _plan_storage(self, order):
+        """Decide where each variable's buffer lives: a result array, a spare, or a slot."""
+        outputs = self.fgraph.outputs
+        for position, variable in enumerate(outputs[:self.n_outputs]):
+            if variable not in self.result_index and self._computed_here(variable):
+                self.result_index[variable] = position
+        for k, variable in enumerate(outputs[self.n_outputs:]):
+            if variable not in self.result_index and variable not in self.spare_index \
+                    and self._computed_here(variable):
+                self.spare_index[variable] = k
+        last_use = {}
+        for position, node in enumerate(order):
+            for variable in node.inputs:
+                last_use[self._base(variable)] = position
+        free = []
+        for position, node in enumerate(order):
+            dying = [v for v in set(self._base(i) for i in node.inputs)
+                     if last_use.get(v) == position and v in self.slot_of]
+            reuse_now = isinstance(node.op, Elemwise) and not self._is_view(node)
+            if reuse_now:
+                for variable in dying:
+                    if self._inplace_safe(node, variable):
+                        free.append(self.slot_of[variable])
+            for output in node.outputs:
+                if self._needs_slot(output, node):
+                    self.slot_of[output] = free.pop() if free else self._new_slot()
+            for variable in dying:
+                slot = self.slot_of[variable]
+                if slot not in free and not (reuse_now and self._inplace_safe(node, variable)):
+                    free.append(slot)
+
+    def _inplace_safe(self, node, variable):
+        return any(i is variable for i in node.inputs) and all(
+            i.broadcastable == o.broadcastable and itemsize(i.dtype) == itemsize(o.dtype)
+            for i in node.inputs if i is variable for o in node.outputs)
+
+    def _new_slot(self):
+        self.n_slots += 1
+        return self.n_slots - 1
+
+    def _computed_here(self, variable):
+        node = variable.owner
+        return node is not None and not self._is_view(node) and node not in self.fallback
+
+    def _is_view(self, node):
+        return bool(getattr(node.op, "view_map", {})) or isinstance(node.op, DimShuffle)
+
+    def _needs_slot(self, variable, node):
+        return (variable not in self.result_index and variable not in self.spare_index
+                and not self._is_view(node) and node not in self.fallback)
+
+    def _base(self, variable):
+        """The variable owning the memory that ``variable`` (maybe a view) points into."""
+        while variable.owner is not None and self._is_view(variable.owner) \
+                and variable.owner not in self.fallback:
+            view_map = getattr(variable.owner.op, "view_map", {}) or {0: [0]}
+            variable = variable.owner.inputs[view_map.get(variable.index, [0])[0]]
+        return variable
+
+    def alloc_code(self, variable):
+        typenum = TYPENUMS[variable.dtype]
+        name = self.names[variable]
+        if variable in self.result_index:
+            k = self.result_index[variable]
+            return f"if (ag_alloc_array(&{name}, &res[{k}], {typenum}) < 0) goto fail;"
+        if variable in self.spare_index:
+            k = self.spare_index[variable]
+            return f"if (ag_alloc_spare(&{name}, &st->spares[{k}], {typenum}) < 0) goto fail;"
+        slot = self.slot_of[variable]
+        return (f"if (ag_alloc_in_slot(&{name}, &st->slots[{slot}], "
+                f"{itemsize(variable.dtype)}) < 0) goto fail;")
+
+    # ------------------------------------------------------------------ rendering
+    def render(self):
+        """Return the C source of the module."""
+        order = self.fgraph.toposort()
+        for variable in self.fgraph.variables:
+            if getattr(variable.type, "ndim", None) is None or variable.type.ndim > MAXDIM:
+                raise Unsupported(f"{variable} has type {variable.type}")
+            if variable.type.dtype not in CTYPES:
+                raise Unsupported(f"dtype {variable.type.dtype}")
+        self.fallback = set()
+        for node in order:
+            if self._emitter(node) is None:
+                self.fallback.add(node)
+        self._plan_storage(order)
+        body = []
+        for position, variable in enumerate(self.fgraph.inputs):
+            self.names[variable] = f"in{position}"
+        body += self._read_inputs()
+        for node in order:
+            for output in node.outputs:
+                self.names[output] = self.fresh("v")
+        for node in order:
+            for variable in node.inputs:
+                if isinstance(variable, Constant) and variable not in self.names:
+                    self.names[variable] = f"c{len(self.plan.constants)}"
+                    self.plan.constants.append(variable)
+        for constant in self.plan.constants:
+            name = self.names[constant]
+            k = self.plan.constants.index(constant)
+            body.append(f"ag_array {name}; ag_from_numpy(&{name}, "
+                        f"(PyArrayObject *)PyTuple_GET_ITEM(st->consts, {k}));")
+        for index, node in enumerate(order):
+            self.plan.nodes.append(node)
+            body.append(f"/* {index}: {_comment(node)} */")
+            for output in node.outputs:
+                body.append(f"ag_array {self.names[output]}; "
+                            f"{self.names[output]}.ndim = {output.ndim};")
+            ctx = Context(self, node, index)
+            if node in self.fallback:
+                body.append(self._fallback_code(node, ctx))
+            else:
+                body.append("{\n" + self._emitter(node)(node, ctx) + "\n}")
+        body += self._finish_code()
+        return self._module(body)
+
+    def _emitter(self, node):
+        """The C emitter of ``node``, or None when it has to run its ``perform``."""
+        if any(v.dtype == "float16" for v in node.inputs + node.outputs
+               if hasattr(v.type, "dtype")):
+            return None
+        method = getattr(node.op, "c_code", None)
+        if method is not None:
+            supports = getattr(node.op, "c_supports", None)
+            return method if supports is None or supports(node) else None
+        for cls in type(node.op).__mro__:
+            if cls in EMITTERS:
+                fn = EMITTERS[cls]
+                supports = getattr(fn, "supports", None)
+                return fn if supports is None or supports(node) else None
+        return None
+
+    def _read_inputs(self):
+        lines = [f"if (nargs != {self.n_args + 1}) {{",
+                 f"    PyErr_Format(PyExc_TypeError, \"expected {self.n_args} arguments, "
+                 f"got %zd\", nargs - 1);",
+                 "    return NULL;", "}"]
+        for position, variable in enumerate(self.fgraph.inputs):
+            name = self.names[variable]
+            if position < self.n_args:
+                pattern = "".join("1" if b else "0" for b in variable.broadcastable)
+                lines.append(f"if (!ag_accept(args[{position + 1}], {TYPENUMS[variable.dtype]}, "
+                             f"{variable.ndim}, \"{pattern}\")) Py_RETURN_NOTIMPLEMENTED;")
+                source = f"args[{position + 1}]"
+            else:
+                cell = position - self.n_args
+                source = f"PyList_GET_ITEM(PyTuple_GET_ITEM(st->cells, {cell}), 0)"
+            lines.append(f"ag_array {name}; ag_from_numpy(&{name}, (PyArrayObject *){source});")
+        return lines
+
+    def _fallback_code(self, node, ctx):
+        """Run ``perform`` through Python: wrap inputs as read-only numpy views, call the
+        thunk, keep the returned arrays alive until the next call."""
+        k = len(self.plan.fallback_nodes)
+        self.plan.fallback_nodes.append(node)
+        lines = [f"PyObject *args_ = PyTuple_New({len(node.inputs)});",
+                 "if (!args_) goto fail;"]
+        for i, variable in enumerate(node.inputs):
+            lines.append(f"{{ PyObject *a_ = ag_to_numpy(&{self.names[variable]}, "
+                         f"{TYPENUMS[variable.dtype]}, NULL); if (!a_) {{ Py_DECREF(args_); "
+                         f"goto fail; }} PyTuple_SET_ITEM(args_, {i}, a_); }}")
+        lines.append(f"PyObject *outs_ = PyObject_CallOneArg(PyTuple_GET_ITEM(st->thunks, {k}),"
+                     f" args_);")
+        lines.append("Py_DECREF(args_);")
+        lines.append("if (!outs_) goto fail;")
+        for j, output in enumerate(node.outputs):
+            keep = self.keep_count
+            self.keep_count += 1
+            lines.append(f"Py_XSETREF(st->keep[{keep}], Py_NewRef(PyTuple_GET_ITEM(outs_, {j})));")
+            lines.append(f"ag_from_numpy(&{self.names[output]}, "
+                         f"(PyArrayObject *)st->keep[{keep}]);")
+        lines.append("Py_DECREF(outs_);")
+        return "{\n" + "\n".join(lines) + "\n}"
+
+    def _finish_code(self):
+        """Build the return value, copying results that are not fresh arrays; then swap
+        updates into the shared cells (nothing can fail after the first swap)."""
+        lines = []
+        outputs = self.fgraph.outputs
+        done = set()
+        for position, variable in enumerate(outputs[:self.n_outputs]):
+            if self.result_index.get(variable) == position and variable not in done:
+                done.add(variable)
+                continue
+            lines.append(f"res[{position}] = ag_copy_to_numpy(&{self.names[variable]}, "
+                         f"{TYPENUMS[variable.dtype]});")
+            lines.append(f"if (!res[{position}]) goto fail;")
+        for k, variable in enumerate(outputs[self.n_outputs:]):
+            if self.spare_index.get(variable) == k:
+                continue
+            name = self.names[variable]
+            lines.append(f"{{ ag_array u_ = {name}; u_.data = NULL; "
+                         f"if (ag_alloc_spare(&u_, &st->spares[{k}], "
+                         f"{TYPENUMS[variable.dtype]}) < 0) goto fail; "
+                         f"ag_copy(&u_, &{name}, {itemsize(variable.dtype)}); }}")
+        if self.single_output and self.n_outputs == 1:
+            lines.append("PyObject *result = res[0]; res[0] = NULL;")
+        else:
+            lines.append(f"PyObject *result = PyList_New({self.n_outputs});")
+            lines.append("if (!result) goto fail;")
+            for position in range(self.n_outputs):
+                lines.append(f"PyList_SET_ITEM(result, {position}, res[{position}]); "
+                             f"res[{position}] = NULL;")
+        for k, target in enumerate(self.update_targets):
+            lines.append(f"{{ PyObject *cell_ = PyTuple_GET_ITEM(st->cells, {target}); "
+                         f"PyObject *old_ = PyList_GET_ITEM(cell_, 0); "
+                         f"PyList_SET_ITEM(cell_, 0, st->spares[{k}]); "
+                         f"st->spares[{k}] = old_; }}")
+        lines.append("return result;")
+        return lines
+
+    def _module(self, body):
+        n_res = max(self.n_outputs, 1)
+        n_spares = max(len(self.update_targets), 1)
+        n_slots = max(self.n_slots, 1)
+        n_keep = max(self.keep_count, 1)
+        indented = "\n".join("    " + line for chunk in body for line in chunk.split("\n"))
+        return f"""/* arignote generated module for function '{self.function_name}' */
+#include "runtime.h"
+
+typedef struct {{
+    PyObject *cells, *consts, *thunks, *descs;
+    ag_slot slots[{n_slots}];
+    PyObject *spares[{n_spares}];
+    PyObject *keep[{n_keep}];
+}} ag_state;
+
+static void state_free(PyObject *capsule) {{
+    ag_state *st = (ag_state *)PyCapsule_GetPointer(capsule, NULL);
+    if (!st) return;
+    Py_XDECREF(st->cells); Py_XDECREF(st->consts); Py_XDECREF(st->thunks);
+    Py_XDECREF(st->descs);
+    for (int i = 0; i < {n_slots}; i++) free(st->slots[i].ptr);
+    for (int i = 0; i < {n_spares}; i++) Py_XDECREF(st->spares[i]);
+    for (int i = 0; i < {n_keep}; i++) Py_XDECREF(st->keep[i]);
+    free(st);
+}}
+
+static PyObject *make(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {{
+    if (nargs != 4) {{
+        PyErr_SetString(PyExc_TypeError, "make(cells, consts, thunks, descs)");
+        return NULL;
+    }}
+    for (int i = 0; i < 4; i++)
+        if (!PyTuple_Check(args[i])) {{
+            PyErr_SetString(PyExc_TypeError, "make() takes tuples");
+            return NULL;
+        }}
+    ag_state *st = (ag_state *)calloc(1, sizeof(ag_state));
+    if (!st) return PyErr_NoMemory();
+    st->cells = Py_NewRef(args[0]); st->consts = Py_NewRef(args[1]);
+    st->thunks = Py_NewRef(args[2]); st->descs = Py_NewRef(args[3]);
+    PyObject *capsule = PyCapsule_New(st, NULL, state_free);
+    if (!capsule) {{ free(st); return NULL; }}
+    return capsule;
+}}
+
+static PyObject *run(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {{
+    ag_state *st = (ag_state *)PyCapsule_GetPointer(args[0], NULL);
+    if (!st) return NULL;
+    PyObject *res[{n_res}] = {{0}};
+{indented}
+fail:
+    for (int i = 0; i < {n_res}; i++) Py_XDECREF(res[i]);
+    return NULL;
+}}
+
+static PyMethodDef methods[] = {{
+    {{"make", (PyCFunction)(void (*)(void))make, METH_FASTCALL, "make the call state"}},
+    {{"run", (PyCFunction)(void (*)(void))run, METH_FASTCALL, "run the function"}},
+    {{NULL, NULL, 0, NULL}}
+}};
+
+static struct PyModuleDef module = {{PyModuleDef_HEAD_INIT, AG_MODULE_NAME_STR, NULL, -1,
+                                     methods}};
+
+PyMODINIT_FUNC AG_INIT_FUNCTION(void) {{
+    import_array();
+    return PyModule_Create(&module);
+}}
+"""
+
+
+def _comment(node):
+    text = f"{node.op}({', '.join(str(v.type.dtype) + str(tuple(v.broadcastable)) for v in node.inputs if hasattr(v.type, 'dtype'))})"
+    return text.replace("*/", "* /")

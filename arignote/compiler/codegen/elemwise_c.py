@@ -1,0 +1,194 @@
+"""C loops for element-wise nodes (single scalar ops and fused ``Composite`` programs).
+
+One node becomes one loop nest: a flat ``#pragma omp simd`` loop when every input is either
+contiguous with the output's shape or a single element, else a strided loop nest.  Both are
+split across threads above ``PARALLEL_THRESHOLD`` elements.
+"""
+
+from ..ops.composite import Composite
+from ..ops.elemwise import Elemwise
+from .c import CTYPES, PARALLEL_THRESHOLD, emitter
+
+
+def program_of(scalar_op, in_dtypes, out_dtypes):
+    """The (steps, outs) program of a scalar op; a plain op is a one-step program."""
+    if isinstance(scalar_op, Composite):
+        return scalar_op.program, scalar_op.outs
+    args = tuple(("in", k) for k in range(len(in_dtypes)))
+    if scalar_op.nout == 1:
+        return ((scalar_op, args, out_dtypes[0]),), (("tmp", 0),)
+    raise TypeError(f"{scalar_op} has several outputs and is not a Composite")
+
+
+def _literal(value, dtype):
+    if dtype == "bool":
+        return "1" if value else "0"
+    if dtype.startswith("float"):
+        value = float(value)
+        if value != value:
+            return "NAN"
+        if value in (float("inf"), float("-inf")):
+            return "INFINITY" if value > 0 else "(-INFINITY)"
+        text = repr(value)
+        return f"(({CTYPES[dtype]}){text})"
+    return f"(({CTYPES[dtype]}){int(value)}LL)" if dtype.startswith("int") else \
+        f"(({CTYPES[dtype]}){int(value)}ULL)"
+
+
+def scalar_statements(scalar_op, in_names, in_dtypes, out_dtypes, prefix):
+    """C statements computing the outputs of ``scalar_op`` from C scalars ``in_names``.
+
+    Returns (statements, output expressions)."""
+    steps, outs = program_of(scalar_op, in_dtypes, out_dtypes)
+    statements, temps, temp_dtypes = [], [], []
+
+    def resolve(ref):
+        if ref[0] == "in":
+            return in_names[ref[1]], in_dtypes[ref[1]]
+        if ref[0] == "tmp":
+            return temps[ref[1]], temp_dtypes[ref[1]]
+        return _literal(ref[1], ref[2]), ref[2]
+
+    for k, (op, args, dtype) in enumerate(steps):
+        resolved = [resolve(a) for a in args]
+        expr = op.c_expr([r[0] for r in resolved], [r[1] for r in resolved], dtype)
+        name = f"{prefix}{k}"
+        statements.append(f"const {CTYPES[dtype]} {name} = ({CTYPES[dtype]})({expr});")
+        temps.append(name)
+        temp_dtypes.append(dtype)
+    return statements, [resolve(r)[0] for r in outs]
+
+
+def _supports(node):
+    op = node.op.scalar_op
+    try:
+        scalar_statements(op, [f"a{k}" for k in range(len(node.inputs))],
+                          [v.dtype for v in node.inputs], [v.dtype for v in node.outputs], "s")
+    except (TypeError, KeyError, AttributeError):
+        return False
+    return True
+
+
+@emitter(Elemwise)
+def elemwise_code(node, ctx):
+    """Shape check, output allocation and the fused loop of one element-wise node."""
+    outputs, inputs = node.outputs, node.inputs
+    ndim = outputs[0].ndim
+    names = [ctx.name(v) for v in inputs]
+    out_names = [ctx.name(v) for v in outputs]
+    lines = []
+    for axis in range(ndim):
+        sources = [k for k, v in enumerate(inputs) if not v.broadcastable[axis]]
+        size = f"{names[sources[0]]}.shape[{axis}]" if sources else "1"
+        for k in sources[1:]:
+            other = f"{names[k]}.shape[{axis}]"
+            lines.append(
+                f"if ({other} != {size}) {{ char a_[64], b_[64]; " + ctx.fail(
+                    "ValueError", f"input shapes %s and %s do not match in dimension {axis} "
+                    f"(inputs {sources[0]} and {k}); broadcasting needs that dimension "
+                    f"declared broadcastable", f"ag_shape_str(&{names[sources[0]]}, a_, 64)",
+                    f"ag_shape_str(&{names[k]}, b_, 64)") + " }")
+        for out in out_names:
+            lines.append(f"{out}.shape[{axis}] = {size};")
+    for variable in outputs:
+        lines.append(ctx.alloc(variable))
+    lines.append(f"const npy_intp n_ = ag_size(&{out_names[0]});")
+    in_dtypes = [v.dtype for v in inputs]
+    out_dtypes = [v.dtype for v in outputs]
+    kinds = ["full" if v.broadcastable == outputs[0].broadcastable else
+             "scalar" if all(v.broadcastable) else "partial" for v in inputs]
+    if "partial" not in kinds:
+        checks = " && ".join(f"ag_is_contiguous(&{names[k]}, {ctx.itemsize(in_dtypes[k])})"
+                             for k in range(len(inputs)) if kinds[k] == "full") or "1"
+        lines.append(f"if ({checks}) {{")
+        lines += ["    " + line for line in _flat_loop(node, ctx, names, out_names, kinds)]
+        lines.append("} else {")
+        lines += ["    " + line for line in _strided_loop(node, ctx, names, out_names)]
+        lines.append("}")
+    else:
+        lines += _strided_loop(node, ctx, names, out_names)
+    return "\n".join(lines)
+
+
+elemwise_code.supports = _supports
+
+
+def _flat_loop(node, ctx, names, out_names, kinds):
+    inputs, outputs = node.inputs, node.outputs
+    lines, loads = [], []
+    for k, variable in enumerate(inputs):
+        ctype = CTYPES[variable.dtype]
+        if kinds[k] == "scalar":
+            lines.append(f"const {ctype} b{k} = *(const {ctype} *){names[k]}.data;")
+            loads.append(f"b{k}")
+        else:
+            lines.append(f"const {ctype} *restrict p{k} = (const {ctype} *){names[k]}.data;")
+            loads.append(f"p{k}[i_]")
+    for j, variable in enumerate(outputs):
+        ctype = CTYPES[variable.dtype]
+        lines.append(f"{ctype} *restrict q{j} = ({ctype} *){out_names[j]}.data;")
+    # In-place outputs share memory with an input: restrict would be a lie there.
+    shared = {ctx.name(v) for v in inputs} & set(out_names) or _aliased(ctx, node)
+    if shared:
+        lines = [line.replace("*restrict ", "*") for line in lines]
+    statements, results = scalar_statements(
+        node.op.scalar_op, [f"x{k}" for k in range(len(inputs))],
+        [v.dtype for v in inputs], [v.dtype for v in outputs], "t")
+    body = [f"const {CTYPES[v.dtype]} x{k} = {loads[k]};" for k, v in enumerate(inputs)]
+    body += statements
+    body += [f"q{j}[i_] = ({CTYPES[v.dtype]})({results[j]});" for j, v in enumerate(outputs)]
+    loop = ["for (npy_intp i_ = 0; i_ < n_; i_++) {"] + ["    " + b for b in body] + ["}"]
+    lines.append(f"if (n_ > {PARALLEL_THRESHOLD}) {{")
+    lines.append("    #pragma omp parallel for simd schedule(static)")
+    lines += ["    " + line for line in loop]
+    lines.append("} else {")
+    lines.append("    #pragma omp simd")
+    lines += ["    " + line for line in loop]
+    lines.append("}")
+    return lines
+
+
+def _aliased(ctx, node):
+    slots = ctx.renderer.slot_of
+    ins = {slots.get(ctx.renderer._base(v)) for v in node.inputs} - {None}
+    outs = {slots.get(v) for v in node.outputs} - {None}
+    return bool(ins & outs)
+
+
+def _strided_loop(node, ctx, names, out_names):
+    inputs, outputs = node.inputs, node.outputs
+    ndim = outputs[0].ndim
+    out0 = out_names[0]
+    lines = []
+    offsets_in = []
+    for k, variable in enumerate(inputs):
+        terms = [f"i{d} * {names[k]}.strides[{d}]" for d in range(ndim)
+                 if not variable.broadcastable[d]]
+        offsets_in.append(" + ".join(terms) or "0")
+    offsets_out = [" + ".join(f"i{d} * {name}.strides[{d}]" for d in range(ndim)) or "0"
+                   for name in out_names]
+    statements, results = scalar_statements(
+        node.op.scalar_op, [f"x{k}" for k in range(len(inputs))],
+        [v.dtype for v in inputs], [v.dtype for v in outputs], "t")
+    body = [f"const {CTYPES[v.dtype]} x{k} = *(const {CTYPES[v.dtype]} *)"
+            f"({names[k]}.data + {offsets_in[k]});" for k, v in enumerate(inputs)]
+    body += statements
+    body += [f"*({CTYPES[v.dtype]} *)({out_names[j]}.data + {offsets_out[j]}) = "
+             f"({CTYPES[v.dtype]})({results[j]});" for j, v in enumerate(outputs)]
+    nest, indent = [], ""
+    for d in range(ndim):
+        nest.append(f"{indent}for (npy_intp i{d} = 0; i{d} < {out0}.shape[{d}]; i{d}++) {{")
+        indent += "    "
+    nest += [indent + b for b in body]
+    for d in reversed(range(ndim)):
+        indent = indent[:-4]
+        nest.append(f"{indent}}}")
+    if ndim == 0:
+        return ["{"] + ["    " + b for b in body] + ["}"]
+    lines.append(f"if (n_ > {PARALLEL_THRESHOLD} && {out0}.shape[0] > 1) {{")
+    lines.append("    #pragma omp parallel for schedule(static)")
+    lines += ["    " + line for line in nest]
+    lines.append("} else {")
+    lines += ["    " + line for line in nest]
+    lines.append("}")
+    return lines

@@ -1,0 +1,145 @@
+"""Building generated C: compiler discovery, flags, the precompiled runtime header, linking.
+
+Takes strings (source text, module name, output path) and flags; knows nothing of graphs.
+"""
+
+import functools
+import hashlib
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import sysconfig
+import tempfile
+
+import numpy as np
+
+KERNELS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                           "kernels")
+
+BASE_FLAGS = ["-O3", "-march=native", "-fPIC", "-std=gnu11", "-fopenmp", "-fno-math-errno",
+              "-fno-strict-aliasing", "-w"]
+
+
+class CompileError(RuntimeError):
+    """The C compiler rejected generated code (a bug in arignote: please report it)."""
+
+
+@functools.lru_cache(maxsize=None)
+def find_compiler():
+    """Path of the C compiler (``$CC``, else cc, gcc, clang), or None."""
+    candidates = [os.environ["CC"]] if os.environ.get("CC") else []
+    candidates += ["cc", "gcc", "clang"]
+    for candidate in candidates:
+        path = shutil.which(candidate)
+        if path:
+            return path
+    return None
+
+
+@functools.lru_cache(maxsize=None)
+def compiler_version(compiler):
+    try:
+        result = subprocess.run([compiler, "--version"], capture_output=True, text=True,
+                                timeout=30)
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return result.stdout.splitlines()[0] if result.stdout else "unknown"
+
+
+@functools.lru_cache(maxsize=None)
+def cpu_signature():
+    """What ``-march=native`` depends on: the machine and its CPU feature flags."""
+    flags = ""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as info:
+            for line in info:
+                if line.startswith(("flags", "Features")):
+                    flags = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    return f"{platform.machine()}:{hashlib.sha256(flags.encode()).hexdigest()[:16]}"
+
+
+@functools.lru_cache(maxsize=None)
+def blas_flags():
+    """Link flags for the OpenBLAS of the ``scipy-openblas32`` wheel (empty if missing)."""
+    try:
+        import scipy_openblas32 as openblas
+    except ImportError:
+        return (), ()
+    libdir = openblas.get_lib_dir()
+    return ((f"-I{openblas.get_include_dir()}", "-DAG_HAVE_BLAS"),
+            (f"-L{libdir}", f"-Wl,-rpath,{libdir}", f"-l{openblas.get_library()}"))
+
+
+def include_flags():
+    return [f"-I{sysconfig.get_paths()['include']}", f"-I{np.get_include()}",
+            f"-I{KERNELS_DIR}"]
+
+
+@functools.lru_cache(maxsize=None)
+def _header_digest():
+    digest = hashlib.sha256()
+    for name in sorted(os.listdir(KERNELS_DIR)):
+        if name.endswith((".h", ".c")):
+            with open(os.path.join(KERNELS_DIR, name), "rb") as handle:
+                digest.update(name.encode() + handle.read())
+    return digest.hexdigest()
+
+
+def identity(compiler):
+    """Everything besides the source that decides the binary: part of the cache key."""
+    blas_compile, blas_link = blas_flags()
+    return "\n".join([
+        compiler, compiler_version(compiler), " ".join(BASE_FLAGS), " ".join(blas_compile),
+        " ".join(blas_link), cpu_signature(), sys.version, np.__version__,
+        sysconfig.get_config_var("EXT_SUFFIX") or "", _header_digest(),
+    ])
+
+
+def precompiled_header(compiler, cache_root):
+    """Directory holding ``runtime.h.gch`` for these flags, built once (None if it fails)."""
+    key = hashlib.sha256(identity(compiler).encode()).hexdigest()[:20]
+    directory = os.path.join(cache_root, f"pch-{key}")
+    target = os.path.join(directory, "runtime.h.gch")
+    if os.path.exists(target):
+        return directory
+    os.makedirs(cache_root, mode=0o700, exist_ok=True)
+    scratch = tempfile.mkdtemp(prefix="pch-", dir=cache_root)
+    try:
+        blas_compile, _ = blas_flags()
+        command = [compiler, *BASE_FLAGS, *blas_compile, *include_flags(), "-x", "c-header",
+                   os.path.join(KERNELS_DIR, "runtime.h"), "-o",
+                   os.path.join(scratch, "runtime.h.gch")]
+        result = subprocess.run(command, capture_output=True, text=True)
+        if result.returncode != 0:
+            return None
+        try:
+            os.rename(scratch, directory)
+        except OSError:
+            pass  # another process won the race: its header is as good as ours
+        return directory if os.path.exists(target) else None
+    finally:
+        if os.path.isdir(scratch):
+            shutil.rmtree(scratch, ignore_errors=True)
+
+
+def compile_module(source, module_name, output_path, compiler, pch_dir=None):
+    """Compile ``source`` into the extension module ``output_path`` named ``module_name``."""
+    directory = os.path.dirname(output_path)
+    source_path = os.path.join(directory, "source.c")
+    with open(source_path, "w", encoding="utf-8") as handle:
+        handle.write(source)
+    blas_compile, blas_link = blas_flags()
+    includes = ([f"-I{pch_dir}"] if pch_dir else []) + include_flags()
+    command = [compiler, *BASE_FLAGS, *blas_compile, *includes, "-shared",
+               f'-DAG_MODULE_NAME_STR="{module_name}"', f"-DAG_INIT_FUNCTION=PyInit_{module_name}",
+               source_path, "-o", output_path, *blas_link, "-lm"]
+    result = subprocess.run(command, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise CompileError(f"C compilation failed ({' '.join(command)}):\n"
+                           f"{result.stderr[-4000:]}")
+    return output_path
