@@ -41,6 +41,8 @@ def normalize_axis(axis, ndim):
         axis = axis.tolist()
     if isinstance(axis, (int, np.integer)):
         axis = (axis,)
+    if not isinstance(axis, (tuple, list)):
+        raise TypeError(f"axis must be None, an int or a sequence of integers, got {axis!r}")
     result = []
     for a in axis:
         if not isinstance(a, (int, np.integer)) or isinstance(a, bool):
@@ -160,19 +162,26 @@ class Prod(_AccumulatingReduce):
 
 
 def _prod_grad(x, axis, gz):
-    """Theano's prod gradient, exact with zeros: where a group has no zero, the product of
-    the others is ``prod / x``; with exactly one zero, only that position gets the product of
-    the non-zero elements; with two or more zeros, the gradient is zero."""
+    """The gradient of prod, exact where the input has zeros, and so are its own gradients.
+
+    The gradient at ``i`` is ``Q / x_i * f_i``, where ``Q`` is the product of the non-zero
+    elements and ``f_i`` the product of the zero-valued elements other than ``x_i``: 1, or a
+    zero-valued graph (a sum of the zero elements) that still carries their gradient, so
+    that hessians are right too (Theano's rule gets the values right, not the hessian).
+    """
     o = _ops()
     gz = _keep(gz, axis, x.ndim)
     is_zero = o.eq(x, 0)
     n_zeros = sum(is_zero, axis=axis, keepdims=True)
     safe_x = o.switch(is_zero, o.ones_like(x), x)
-    prod_nonzero = prod(safe_x, axis=axis, keepdims=True)
-    no_zero = o.true_div(prod_nonzero, safe_x)
-    one_zero = o.switch(o.and_(is_zero, o.eq(n_zeros, 1)), o.fill(x, prod_nonzero),
-                        o.zeros_like(x))
-    return o.mul(gz, o.switch(o.eq(n_zeros, 0), no_zero, one_zero))
+    q = prod(safe_x, axis=axis, keepdims=True)
+    zero_sum = sum(o.switch(is_zero, x, o.zeros_like(x)), axis=axis, keepdims=True)
+    one = o.ones_like(x)
+    others = o.switch(o.eq(n_zeros, 1), o.switch(is_zero, one, o.fill(x, zero_sum)),
+                      o.switch(o.and_(o.eq(n_zeros, 2), is_zero), o.sub(zero_sum, x),
+                               o.zeros_like(x)))
+    factor = o.switch(o.eq(n_zeros, 0), one, others)
+    return o.mul(gz, o.true_div(q, safe_x), factor)
 
 
 @dataclass(frozen=True)

@@ -320,6 +320,17 @@ def _vector_elements(vector):
         return shape_of(owner.inputs[0])
     if owner is not None and isinstance(owner.op, MakeVector):
         return [_int64_scalar(v, "shape elements") for v in owner.inputs]
+    if owner is not None and isinstance(owner.op, Join) and owner.inputs[0].ndim == 1:
+        parts = [_vector_elements(v) for v in owner.inputs]
+        return None if None in parts else [e for part in parts for e in part]
+    from .subtensor import Subtensor
+    if owner is not None and isinstance(owner.op, Subtensor) and len(owner.inputs) == 1 \
+            and len(owner.op.idx_list) == 1:
+        # A constant slice of a vector of known elements, as x.shape[1:] or x.shape[::-1].
+        (entry,) = owner.op.idx_list
+        if isinstance(entry, tuple) and all(v is None or isinstance(v, int) for v in entry):
+            elements = _vector_elements(owner.inputs[0])
+            return None if elements is None else elements[slice(*entry)]
     return None
 
 
