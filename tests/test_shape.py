@@ -474,3 +474,16 @@ def test_shape_slices_have_known_length():
     assert T.reshape(x, x.shape[::-1]).ndim == 3
     assert T.ones(T.concatenate([x.shape, x.shape[:1]])).ndim == 4
     np.testing.assert_array_equal(T.zeros(x.shape[1:]).eval({x: X3}), np.zeros((3, 4)))
+
+
+def test_stacklists_and_hv_stack():
+    a, b, c, d = T.dscalars(4)
+    m = T.stacklists([[a, b], [c, d]])
+    assert m.ndim == 2
+    np.testing.assert_array_equal(arignote.function([a, b, c, d], m)(1, 2, 3, 4),
+                                  [[1, 2], [3, 4]])
+    x, y = T.dmatrices("x", "y")
+    f = arignote.function([x, y], [T.horizontal_stack(x, y), T.vertical_stack(x, y)])
+    h, v = f(A, A)
+    np.testing.assert_array_equal(h, np.hstack([A, A]))
+    np.testing.assert_array_equal(v, np.vstack([A, A]))

@@ -21,7 +21,7 @@ from .elemwise import dimshuffle, reduce_to_broadcastable
 __all__ = ["shape", "shape_i", "shape_of", "patternbroadcast", "addbroadcast", "unbroadcast",
            "alloc", "fill", "second", "zeros_like", "ones_like", "make_vector", "reshape",
            "flatten", "squeeze", "shape_padleft", "shape_padright", "shape_padaxis",
-           "specify_shape", "join", "concatenate", "stack", "horizontal_stack",
+           "specify_shape", "join", "concatenate", "stack", "stacklists", "horizontal_stack",
            "vertical_stack", "split", "tile", "repeat", "roll", "zeros", "ones", "eye",
            "identity_like", "arange", "diagonal", "diag"]
 
@@ -706,6 +706,19 @@ def stack(*tensors, axis=0):
                         f"{[t.type for t in tensors]}")
     padded = [shape_padaxis(t, axis) for t in tensors]
     return join(axis if axis >= 0 else axis + ndim + 1, *padded)
+
+
+def stacklists(arg):
+    """A tensor from nested lists of tensors (Theano's ``T.stacklists``).
+
+    >>> import arignote.tensor as T
+    >>> a, b, c, d = T.dscalars(4)
+    >>> T.stacklists([[a, b], [c, d]]).eval({a: 1.0, b: 2.0, c: 3.0, d: 4.0}).tolist()
+    [[1.0, 2.0], [3.0, 4.0]]
+    """
+    if isinstance(arg, (tuple, list)):
+        return stack([stacklists(item) for item in arg])
+    return as_tensor_variable(arg)
 
 
 def horizontal_stack(*args):
