@@ -4,6 +4,8 @@ Variable constructors (``T.matrix``, ``T.fvector``, ...), every op function (``T
 ``T.dot``, ``T.sum``, ...), ``T.grad``, and the sub-namespaces ``T.nnet`` and ``T.signal``.
 """
 
+import importlib
+
 from ..compiler.grad import grad  # noqa: F401
 from ..compiler.graph import Apply, Constant, Variable  # noqa: F401
 from ..compiler.ops import *  # noqa: F401,F403
@@ -12,6 +14,8 @@ from ..compiler.variable import (  # noqa: F401
     NotScalarConstantError, TensorConstant, TensorVariable, as_tensor_variable, constant,
     get_scalar_constant_value)
 from .basic import *  # noqa: F401,F403
-from . import nnet  # noqa: F401,E402
+# The star import above binds ``nnet`` to arignote.compiler.ops.nnet, which would make
+# ``from . import nnet`` skip loading the package; import T.nnet explicitly instead.
+nnet = importlib.import_module(".nnet", __name__)
 
 as_tensor = as_tensor_variable

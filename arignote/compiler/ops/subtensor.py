@@ -1,4 +1,4 @@
-"""Indexing: reads (``x[idx]``), writes (``set_subtensor``, ``inc_subtensor``), ``take``, ``nonzero``.
+"""Indexing: reads (``x[idx]``), writes (``set_subtensor``, ``inc_subtensor``), take, nonzero.
 
 Basic indexing (integers, slices, ``None``, ``...``) is ``Subtensor``, a view of its input;
 an integer vector on the first axis is ``AdvancedSubtensor1``; every other pattern with integer
@@ -319,8 +319,9 @@ class IncSubtensor(Op):
         out = x if self.inplace else x.copy()
         index = _numpy_index(self.idx_list, pieces)
         target = _run_index(self, out, index, lambda a, i: a[i])
-        new = y if self.set_instead_of_inc else target + y
-        _run_index(self, out, index, lambda a, i: a.__setitem__(i, _fit_value(new, target)))
+        value = _fit_value(y, target, node.inputs[1])
+        new = value if self.set_instead_of_inc else target + value
+        _run_index(self, out, index, lambda a, i: a.__setitem__(i, new))
         return [out]
 
     def infer_shape(self, node, input_shapes):
@@ -347,14 +348,22 @@ def _check_value_rank(x, y, target_broadcastable, op):
                         f"{len(target_broadcastable)}-d subtensor")
 
 
-def _fit_value(value, target):
-    """``value`` broadcast to ``target``'s shape, with a clear error when it cannot be."""
-    value = np.asarray(value)
-    try:
-        np.broadcast_shapes(value.shape, np.shape(target))
-    except ValueError:
+def _fit_value(value, target, variable):
+    """``value`` checked against the subtensor ``target`` it is written into.
+
+    Theano's rule: it broadcasts only along the dimensions its type declares broadcastable;
+    every other dimension must match the subtensor's exactly.
+    """
+    value, shape = np.asarray(value), np.shape(target)
+    offset = len(shape) - value.ndim
+    fits = offset >= 0 and all(
+        size == shape[offset + axis] or (flag and size == 1)
+        for axis, (size, flag) in enumerate(zip(value.shape, variable.broadcastable)))
+    if not fits:
         raise ValueError(f"cannot write a value of shape {value.shape} into a subtensor of "
-                         f"shape {np.shape(target)}") from None
+                         f"shape {shape}" + (
+                             f" (the value's broadcastable dimensions are "
+                             f"{variable.broadcastable})" if any(variable.broadcastable) else ""))
     return value
 
 
@@ -414,7 +423,7 @@ class AdvancedIncSubtensor1(Op):
         x, y, ilist = inputs
         out = x if self.inplace else x.copy()
         target = _run_index(self, out, ilist, lambda a, i: np.take(a, i, axis=0))
-        value = _fit_value(y, target).astype(out.dtype, copy=False)
+        value = _fit_value(y, target, node.inputs[1]).astype(out.dtype, copy=False)
         if self.set_instead_of_inc:
             out[ilist] = value
         else:
@@ -487,7 +496,7 @@ class AdvancedIncSubtensor(Op):
         out = x if self.inplace else x.copy()
         index = _numpy_index(self.idx_list, pieces)
         target = _run_index(self, out, index, lambda a, i: a[i])
-        value = _fit_value(y, target).astype(out.dtype, copy=False)
+        value = _fit_value(y, target, node.inputs[1]).astype(out.dtype, copy=False)
         if self.set_instead_of_inc:
             out[index] = value
         else:
@@ -601,12 +610,12 @@ def getitem(x, index):
         idx_list.append(entry)
         pieces.extend(extra)
     idx_list = tuple(idx_list)
+    _output_broadcastable(idx_list, x, pieces)
     arrays = [p for p in pieces if p.ndim > 0]
     if not arrays:
         return Subtensor(idx_list)(x, *pieces)
     if idx_list[0] == ARRAY and pieces[0].dtype != "bool" and pieces[0].ndim == 1 and all(
-            entry == FULL_SLICE or entry is Ellipsis for entry in idx_list[1:]) and \
-            sum(entry is Ellipsis for entry in idx_list) <= 1:
+            entry == FULL_SLICE or entry is Ellipsis for entry in idx_list[1:]):
         return AdvancedSubtensor1()(x, pieces[0])
     return AdvancedSubtensor(idx_list)(x, *pieces)
 
@@ -618,6 +627,8 @@ def inc_subtensor(x, y, inplace=False, set_instead_of_inc=False,
 
     ``x`` is the indexed graph itself (``inc_subtensor(a[idx], y)``); the result has the shape
     of ``a``.  With advanced indices, repeated positions add up (like ``np.add.at``).
+    ``inplace`` and ``tolerate_inplace_aliasing`` are accepted for compatibility: in-place
+    updates are chosen by the rewrites, as in Theano.
 
     >>> import numpy as np, arignote.tensor as T
     >>> a = T.dvector('a')
@@ -739,15 +750,11 @@ def nonzero(a, return_matrix=False):
     >>> [v.eval({a: np.array([[0., 1.], [2., 0.]])}) for v in nonzero(a)]
     [array([0, 1]), array([1, 0])]
     """
+    a = as_tensor_variable(a)
     matrix = Nonzero()(a)
     if return_matrix:
         return matrix
-    return tuple(matrix[axis] for axis in range(matrix.type.ndim and a_ndim(a)))
-
-
-def a_ndim(a):
-    """The number of dimensions of ``a`` (a variable or array-like)."""
-    return as_tensor_variable(a).ndim
+    return tuple(matrix[axis] for axis in range(a.ndim))
 
 
 def flatnonzero(a):
