@@ -258,6 +258,44 @@ def _function_name(node):
     return str(scalar_op if scalar_op is not None else node.op)
 
 
+_INDEXING_OPS = ("Subtensor", "AdvancedSubtensor", "AdvancedSubtensor1")
+_PIECE_MARKS = ("?", "A")  # idx_list entries standing for the node's next extra input
+
+
+def _is_indexing(node):
+    return type(node.op).__name__ in _INDEXING_OPS and hasattr(node.op, "idx_list")
+
+
+def _index_pieces(node):
+    """``[``, the index entries (symbolic ones as variables to render), ``]``."""
+    pieces = iter(node.inputs[1:])
+    todo = ["["]
+
+    def part(value, in_slice):
+        if isinstance(value, str) and value in _PIECE_MARKS:
+            todo.append((next(pieces), False))
+        elif value is Ellipsis:
+            todo.append("...")
+        elif value is not None or not in_slice:
+            todo.append(str(value))
+
+    for position, entry in enumerate(node.op.idx_list):
+        if position:
+            todo.append(", ")
+        if isinstance(entry, tuple):
+            start, stop, step = entry
+            part(start, True)
+            todo.append(":")
+            part(stop, True)
+            if step is not None:
+                todo.append(":")
+                part(step, True)
+        else:
+            part(entry, False)
+    todo.append("]")
+    return todo
+
+
 def _render(variable):
     """The infix text of one variable, built with an explicit stack of pieces."""
     pieces = []
@@ -274,7 +312,11 @@ def _render(variable):
             pieces.append(_leaf_text(item))
             continue
         todo = []
-        if _hidden_dimshuffle(node) == "T":
+        if _is_indexing(node):
+            child = node.inputs[0]
+            wrap = _precedence(child) < _ATOM
+            todo = ["("] * wrap + [child] + [")"] * wrap + _index_pieces(node)
+        elif _hidden_dimshuffle(node) == "T":
             child = node.inputs[0]
             wrap = _precedence(child) < _ATOM
             todo = ["("] * wrap + [child] + [")"] * wrap + [".T"]

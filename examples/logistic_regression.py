@@ -83,7 +83,7 @@ def main(steps=5000, verbose=True, sample_size=400, feature_size=2, seed=1234,
     for i in range(training_steps):
         pred, err = train(D[0], D[1])
         losses.append(float(err.mean()))
-        if verbose and (i + 1) % log_every == 0:
+        if verbose and (i == 0 or (i + 1) % log_every == 0):
             print(f"step {i + 1:5d}  loss {losses[-1]:.4f}")
 
     test_x, test_y = generate_random_data_sample(N, feats, 2)

@@ -25,7 +25,7 @@ def test_logistic_regression_5000_steps(capsys):
     assert np.mean(losses[-100:]) < np.mean(losses[:100])
     assert accuracy > 0.9
     out = capsys.readouterr().out
-    assert out.count("loss") == 10 and "test accuracy" in out
+    assert out.count("loss") == 11 and "test accuracy" in out
 
 
 def test_data_helper_shapes_and_classes():

@@ -182,8 +182,22 @@ def test_pp_comparisons_and_function_form():
         pp(3)
 
 
+def test_pp_indexing():
+    x = T.dmatrix("x")
+    i = T.lvector("i")
+    n = T.lscalar("n")
+    assert pp(x[1:2]) == "x[1:2]"
+    assert pp(x[n, ::2]) == "x[n, ::2]"
+    assert pp(x[:, 0]) == "x[:, 0]"
+    assert pp(x[i]) == "x[i]"
+    assert pp(x[i, 1:]) == "x[i, 1:]"
+    assert pp(x[x > 0]) == "x[x > 0]"
+    assert pp((x + 1)[n - 1:, None, ...]) == "(x + 1)[n - 1:, None, ...]"
+    assert pp(T.exp(x)[0]) == "exp(x)[0]"
+
+
 def test_pp_deep_chain_is_iterative():
-    depth = 50_000
+    depth = 20_000
     x = T.dscalar("x")
     out = x
     for _ in range(depth):
