@@ -46,13 +46,20 @@ def _is_function(obj):
 
 
 def _storage_of(function):
-    """{variable: value} of a compiled function's storage, where it exposes one."""
+    """{variable: value} held by a compiled function: its storage map where it exposes one,
+    else the values of its inputs (defaults, last arguments, shared variables)."""
     for holder in (function, getattr(function, "fn", None)):
         storage = getattr(holder, "storage_map", None)
         if isinstance(storage, dict):
             return {k: (v[0] if isinstance(v, list) and len(v) == 1 else v)
                     for k, v in storage.items()}
-    return {}
+    values = {}
+    containers = getattr(function, "input_storage", None) or []
+    for variable, container in zip(function.maker.fgraph.inputs, containers):
+        cell = getattr(container, "storage", None)
+        if isinstance(cell, list) and cell and cell[0] is not None:
+            values[variable] = cell[0]
+    return values
 
 
 def debugprint(obj, depth=-1, print_type=False, file=None, ids="CHAR", stop_on_name=False,
@@ -79,7 +86,8 @@ def debugprint(obj, depth=-1, print_type=False, file=None, ids="CHAR", stop_on_n
     done : dict, optional
         Ids given so far; pass the same dict to several calls to share the labels.
     print_storage : bool
-        For a compiled function, also print the value held in each output's storage.
+        For a compiled function, also print the values it holds (for its inputs: defaults,
+        the last arguments, and the shared variables' values).
 
     Examples
     --------

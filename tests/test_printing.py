@@ -125,6 +125,15 @@ def test_debugprint_compiled_function():
     assert "|x [id" in text and "|y [id" in text
 
 
+def test_debugprint_print_storage_shows_input_values():
+    x = T.dvector("x")
+    w = theano.shared(np.array([1.0, 2.0]), name="w")
+    f = theano.function([theano.In(x, value=np.array([3.0, 4.0]))], x * w)
+    text = debugprint(f, file="str", print_storage=True)
+    assert "|x [id B] [3. 4.]" in text and "|w [id C] [1. 2.]" in text
+    assert "[3. 4.]" not in debugprint(f, file="str")
+
+
 def test_debugprint_deep_chain_is_iterative():
     depth = 3 * sys.getrecursionlimit()
     x = T.dscalar("x")
