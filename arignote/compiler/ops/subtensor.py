@@ -319,7 +319,7 @@ class IncSubtensor(Op):
         out = x if self.inplace else x.copy()
         index = _numpy_index(self.idx_list, pieces)
         target = _run_index(self, out, index, lambda a, i: a[i])
-        value = _fit_value(y, target, node.inputs[1])
+        value = _fit_value(y, np.shape(target), node.inputs[1])
         new = value if self.set_instead_of_inc else target + value
         _run_index(self, out, index, lambda a, i: a.__setitem__(i, new))
         return [out]
@@ -348,13 +348,13 @@ def _check_value_rank(x, y, target_broadcastable, op):
                         f"{len(target_broadcastable)}-d subtensor")
 
 
-def _fit_value(value, target, variable):
-    """``value`` checked against the subtensor ``target`` it is written into.
+def _fit_value(value, shape, variable):
+    """``value`` checked against the ``shape`` of the subtensor it is written into.
 
     Theano's rule: it broadcasts only along the dimensions its type declares broadcastable;
     every other dimension must match the subtensor's exactly.
     """
-    value, shape = np.asarray(value), np.shape(target)
+    value = np.asarray(value)
     offset = len(shape) - value.ndim
     fits = offset >= 0 and all(
         size == shape[offset + axis] or (flag and size == 1)
@@ -422,12 +422,12 @@ class AdvancedIncSubtensor1(Op):
     def perform(self, node, inputs):
         x, y, ilist = inputs
         out = x if self.inplace else x.copy()
-        target = _run_index(self, out, ilist, lambda a, i: np.take(a, i, axis=0))
-        value = _fit_value(y, target, node.inputs[1]).astype(out.dtype, copy=False)
+        value = _fit_value(y, ilist.shape + x.shape[1:], node.inputs[1])
+        value = value.astype(out.dtype, copy=False)
         if self.set_instead_of_inc:
-            out[ilist] = value
+            _run_index(self, out, ilist, lambda a, i: a.__setitem__(i, value))
         else:
-            np.add.at(out, ilist, value)
+            _run_index(self, out, ilist, lambda a, i: np.add.at(a, i, value))
         return [out]
 
     def infer_shape(self, node, input_shapes):
@@ -496,7 +496,7 @@ class AdvancedIncSubtensor(Op):
         out = x if self.inplace else x.copy()
         index = _numpy_index(self.idx_list, pieces)
         target = _run_index(self, out, index, lambda a, i: a[i])
-        value = _fit_value(y, target, node.inputs[1]).astype(out.dtype, copy=False)
+        value = _fit_value(y, target.shape, node.inputs[1]).astype(out.dtype, copy=False)
         if self.set_instead_of_inc:
             out[index] = value
         else:
