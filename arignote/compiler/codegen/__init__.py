@@ -1,4 +1,8 @@
-"""Renderers from optimized graphs to source text (C now; CUDA subclasses the C renderer)."""
+"""Renderers from optimized graphs to source text (C now; CUDA subclasses the C renderer).
 
-from . import c, elemwise_c, views_c  # noqa: F401  (importing registers the emitters)
+Importing this package registers the C emitters of every op family.
+"""
+
+from . import c, elemwise_c, views_c  # noqa: F401
+from . import blas_c, nnet_c, reduce_c, shape_c, subtensor_c  # noqa: F401
 from .c import CRenderer, Unsupported  # noqa: F401

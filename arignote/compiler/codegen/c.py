@@ -35,6 +35,12 @@ PARALLEL_THRESHOLD = 1 << 17
 EMITTERS = {}
 
 
+def blas_available():
+    """Whether generated code can call OpenBLAS (the scipy-openblas32 wheel is installed)."""
+    import importlib.util
+    return importlib.util.find_spec("scipy_openblas32") is not None
+
+
 class Unsupported(Exception):
     """The graph cannot be rendered as C (the caller falls back to the reference linker)."""
 
@@ -112,7 +118,7 @@ class CRenderer:
         self.result_index = {}   # variable -> index into res[] (fresh output arrays)
         self.spare_index = {}    # variable -> update index whose spare holds it
         self.keep_count = 0
-        self.lines = []
+        self.casts = set()      # (source dtype, target dtype) copy helpers to emit
 
     def fresh(self, prefix="t"):
         self.counter += 1
@@ -154,6 +160,13 @@ class CRenderer:
         return any(i is variable for i in node.inputs) and all(
             i.broadcastable == o.broadcastable and itemsize(i.dtype) == itemsize(o.dtype)
             for i in node.inputs if i is variable for o in node.outputs)
+
+    def extra_slot(self, variable):
+        """A slot of its own for ``variable`` (a view op that sometimes has to copy)."""
+        key = ("extra", variable)
+        if key not in self.slot_of:
+            self.slot_of[key] = self._new_slot()
+        return self.slot_of[key]
 
     def _new_slot(self):
         self.n_slots += 1
@@ -234,7 +247,23 @@ class CRenderer:
             else:
                 body.append("{\n" + self._emitter(node)(node, ctx) + "\n}")
         body += self._finish_code()
-        return self._module(body)
+        return self._module(body, self._cast_helpers())
+
+    def _cast_helpers(self):
+        """Strided copy-with-conversion functions that emitters asked for."""
+        helpers = []
+        for source, target in sorted(self.casts):
+            helpers.append(
+                f"static void ag_copy_cast_{source}_{target}(ag_array *dst, const ag_array *src) "
+                f"{{\n    npy_intp n = ag_size(src), index[AG_MAXDIM] = {{0}};\n"
+                f"    for (npy_intp k = 0; k < n; k++) {{\n"
+                f"        char *d = dst->data; const char *s = src->data;\n"
+                f"        for (int i = 0; i < src->ndim; i++) {{ d += index[i] * dst->strides[i]; "
+                f"s += index[i] * src->strides[i]; }}\n"
+                f"        *({CTYPES[target]} *)d = ({CTYPES[target]})*(const {CTYPES[source]} *)s;"
+                f"\n        for (int i = src->ndim - 1; i >= 0; i--) {{ if (++index[i] < "
+                f"src->shape[i]) break; index[i] = 0; }}\n    }}\n}}\n")
+        return "\n".join(helpers)
 
     def _emitter(self, node):
         """The C emitter of ``node``, or None when it has to run its ``perform``."""
@@ -331,7 +360,7 @@ class CRenderer:
         lines.append("return result;")
         return lines
 
-    def _module(self, body):
+    def _module(self, body, helpers=""):
         n_res = max(self.n_outputs, 1)
         n_spares = max(len(self.update_targets), 1)
         n_slots = max(self.n_slots, 1)
@@ -343,6 +372,7 @@ class CRenderer:
 typedef struct {{
     PyObject *cells, *consts, *thunks, *descs;
     ag_slot slots[{n_slots}];
+    ag_slot scratch_a, scratch_b;
     PyObject *spares[{n_spares}];
     PyObject *keep[{n_keep}];
 }} ag_state;
@@ -353,6 +383,7 @@ static void state_free(PyObject *capsule) {{
     Py_XDECREF(st->cells); Py_XDECREF(st->consts); Py_XDECREF(st->thunks);
     Py_XDECREF(st->descs);
     for (int i = 0; i < {n_slots}; i++) free(st->slots[i].ptr);
+    free(st->scratch_a.ptr); free(st->scratch_b.ptr);
     for (int i = 0; i < {n_spares}; i++) Py_XDECREF(st->spares[i]);
     for (int i = 0; i < {n_keep}; i++) Py_XDECREF(st->keep[i]);
     free(st);
@@ -377,6 +408,7 @@ static PyObject *make(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     return capsule;
 }}
 
+{helpers}
 static PyObject *run(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {{
     ag_state *st = (ag_state *)PyCapsule_GetPointer(args[0], NULL);
     if (!st) return NULL;

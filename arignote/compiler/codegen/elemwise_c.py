@@ -1,8 +1,8 @@
 """C loops for element-wise nodes (single scalar ops and fused ``Composite`` programs).
 
-One node becomes one loop nest: a flat ``#pragma omp simd`` loop when every input is either
-contiguous with the output's shape or a single element, else a strided loop nest.  Both are
-split across threads above ``PARALLEL_THRESHOLD`` elements.
+One node becomes one loop nest: a flat ``#pragma omp simd`` loop (split across threads above
+``PARALLEL_THRESHOLD`` elements) when every input is either contiguous with the output's
+shape or a single element, else a serial strided loop nest.
 """
 
 from ..ops.composite import Composite
@@ -138,13 +138,9 @@ def _flat_loop(node, ctx, names, out_names, kinds):
     body += statements
     body += [f"q{j}[i_] = ({CTYPES[v.dtype]})({results[j]});" for j, v in enumerate(outputs)]
     loop = ["for (npy_intp i_ = 0; i_ < n_; i_++) {"] + ["    " + b for b in body] + ["}"]
-    lines.append(f"if (n_ > {PARALLEL_THRESHOLD}) {{")
-    lines.append("    #pragma omp parallel for simd schedule(static)")
-    lines += ["    " + line for line in loop]
-    lines.append("} else {")
-    lines.append("    #pragma omp simd")
-    lines += ["    " + line for line in loop]
-    lines.append("}")
+    lines.append(f"#pragma omp parallel for simd if(parallel: n_ > {PARALLEL_THRESHOLD}) "
+                 f"schedule(static)")
+    lines += loop
     return lines
 
 
@@ -185,10 +181,6 @@ def _strided_loop(node, ctx, names, out_names):
         nest.append(f"{indent}}}")
     if ndim == 0:
         return ["{"] + ["    " + b for b in body] + ["}"]
-    lines.append(f"if (n_ > {PARALLEL_THRESHOLD} && {out0}.shape[0] > 1) {{")
-    lines.append("    #pragma omp parallel for schedule(static)")
-    lines += ["    " + line for line in nest]
-    lines.append("} else {")
-    lines += ["    " + line for line in nest]
-    lines.append("}")
-    return lines
+    # Strided (non-contiguous or partly broadcast) loops stay serial: one copy of the code
+    # keeps compile time down, and large arrays are nearly always contiguous.
+    return lines + nest

@@ -1,0 +1,105 @@
+"""Element-wise fusion: connected element-wise nodes over one iteration space become one
+``Elemwise(Composite)`` node, rendered as a single loop.
+
+A producer joins its consumer's group when it is element-wise, has the group's broadcast
+pattern (so nothing is recomputed per broadcast element) and all its clients are in the
+group.  Single-element constants become literals in the fused program.
+"""
+
+from ..ops.composite import Composite
+from ..ops.elemwise import Elemwise
+from .engine import constant_value
+
+
+def _fusable(node):
+    return isinstance(node.op, Elemwise) and not node.op.inplace_pattern and all(
+        o.dtype != "float16" for o in node.outputs)
+
+
+def _literal(variable):
+    data = constant_value(variable)
+    if data is None or data.size != 1 or data.dtype.kind not in "biuf":
+        return None
+    return ("lit", data.reshape(()).item(), data.dtype.name)
+
+
+def _grow(fgraph, root):
+    """The nodes fused into ``root``'s loop, in topological order."""
+    group = {root}
+    pattern = root.outputs[0].broadcastable
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        for variable in node.inputs:
+            producer = variable.owner
+            if producer is None or producer in group or not _fusable(producer):
+                continue
+            if len(producer.outputs) != 1 or producer.outputs[0].broadcastable != pattern:
+                continue
+            clients = fgraph.clients.get(variable, [])
+            if not clients or any(c == "output" or c not in group for c, _ in clients):
+                continue
+            group.add(producer)
+            stack.append(producer)
+    return [n for n in fgraph.toposort() if n in group]
+
+
+def _program(nodes):
+    """Compose the scalar ops of ``nodes``: returns (inputs, steps, refs of every output)."""
+    inputs, refs, steps = [], {}, []
+
+    def ref_of(variable):
+        if variable in refs:
+            return refs[variable]
+        literal = _literal(variable)
+        if literal is not None:
+            return literal
+        inputs.append(variable)
+        refs[variable] = ("in", len(inputs) - 1)
+        return refs[variable]
+
+    for node in nodes:
+        args = [ref_of(v) for v in node.inputs]
+        scalar_op = node.op.scalar_op
+        if isinstance(scalar_op, Composite):
+            local = []
+
+            def remap(ref):
+                return args[ref[1]] if ref[0] == "in" else local[ref[1]] if ref[0] == "tmp" \
+                    else ref
+            for inner_op, inner_args, dtype in scalar_op.program:
+                steps.append((inner_op, tuple(remap(a) for a in inner_args), dtype))
+                local.append(("tmp", len(steps) - 1))
+            outs = [remap(r) for r in scalar_op.outs]
+        else:
+            steps.append((scalar_op, tuple(args), node.outputs[0].dtype))
+            outs = [("tmp", len(steps) - 1)]
+        for output, ref in zip(node.outputs, outs):
+            refs[output] = ref
+    return inputs, steps, refs
+
+
+def fuse(fgraph):
+    """Fuse element-wise groups; returns the number of nodes replaced."""
+    fused = 0
+    for root in reversed(fgraph.toposort()):
+        if root not in fgraph.apply_nodes or not _fusable(root) or len(root.outputs) != 1:
+            continue
+        nodes = _grow(fgraph, root)
+        inputs, steps, refs = _program(nodes)
+        literals = any(_literal(v) is not None for n in nodes for v in n.inputs)
+        if not inputs or (len(nodes) == 1 and not literals):
+            continue
+        output = root.outputs[0]
+        final = refs[output]
+        if final[0] != "tmp":
+            continue
+        composite = Composite(len(inputs), tuple(steps), (final,), (output.dtype,))
+        replacement = Elemwise(composite)(*inputs)
+        if replacement.type != output.type:
+            continue
+        replacement.owner.trace = root.trace
+        replacement.trace = root.trace
+        fgraph.replace(output, replacement, reason="fusion")
+        fused += 1
+    return fused
