@@ -10,5 +10,9 @@ from . import tensor  # noqa: F401
 from . import gradient, ifelse, printing  # noqa: F401
 from .compiler.grad import grad  # noqa: F401
 from .runtime.function import function  # noqa: F401
+from .runtime.io import In, Out  # noqa: F401
+from .runtime.mode import Mode  # noqa: F401
+from .runtime.shared import SharedVariable, shared  # noqa: F401
+from . import compile  # noqa: F401
 
 __version__ = "0.1.0"

@@ -1,0 +1,3 @@
+"""Theano's ``theano.compile.function`` module."""
+
+from ..runtime.function import function  # noqa: F401

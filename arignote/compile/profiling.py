@@ -1,0 +1,3 @@
+"""Theano's ``theano.compile.profiling``."""
+
+from ..runtime.profiling import ProfileStats  # noqa: F401
