@@ -144,7 +144,11 @@ class Elemwise(Op):
         node_outputs = self(*inputs)
         if not isinstance(node_outputs, (list, tuple)):
             node_outputs = [node_outputs]
-        grads = self.scalar_op.grad(inputs, node_outputs, out_grads)
+        return self.L_op(inputs, node_outputs, out_grads)
+
+    def L_op(self, inputs, outputs, out_grads):
+        """The gradient given the node's own outputs (the grad driver calls this)."""
+        grads = self.scalar_op.grad(inputs, outputs, out_grads)
         return [None if g is None else reduce_to_broadcastable(g, x)
                 for g, x in zip(grads, inputs)]
 
