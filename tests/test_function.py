@@ -513,3 +513,14 @@ def test_warning_free_plain_dict_updates():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         function([], [], updates={s: s + 1, t: t + 1})()
+
+
+def test_updates_that_swap_two_shared_variables():
+    a = shared(np.array([1.0]), "a")
+    b = shared(np.array([2.0]), "b")
+    f = function([], [], updates=[(a, b), (b, a)])
+    f()
+    assert a.get_value()[0] == 2.0 and b.get_value()[0] == 1.0
+    assert not np.shares_memory(a.get_value(borrow=True), b.get_value(borrow=True))
+    targets = {f.maker.inputs[i].variable for i in f.maker.fgraph.update_mapping.values()}
+    assert targets == {a, b}
