@@ -18,7 +18,7 @@ import numpy as np
 KERNELS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                            "kernels")
 
-BASE_FLAGS = ["-O3", "-march=native", "-fPIC", "-std=gnu11", "-fopenmp", "-fno-math-errno",
+BASE_FLAGS = ["-O2", "-march=native", "-fPIC", "-std=gnu11", "-fopenmp", "-fno-math-errno",
               "-fno-strict-aliasing", "-w"]
 
 

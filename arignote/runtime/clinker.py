@@ -4,10 +4,18 @@
 ``(run, state)``: ``run(state, *args)`` computes the outputs in one native call.
 """
 
+import sys
+import warnings
+
 import numpy as np
 
 from ..compiler import codegen
-from . import cache
+from ..configparser import config
+from . import build, cache
+
+# Linker names that mean "compile to C" (Theano's names for its C linkers).
+C_LINKERS = ("cvm", "c", "c|py", "cvm_nogc", "c|py_nogc", "vm", "vm_nogc")
+_warned = []
 
 
 def describe_node(node):
@@ -33,11 +41,13 @@ def _thunk(node):
 class CLinker:
     """Turns a FunctionGraph into a native ``run`` function (see module docstring)."""
 
-    def __init__(self, fgraph, n_args, n_outputs, update_targets, single_output, name="f"):
-        renderer = codegen.CRenderer(fgraph, n_args, n_outputs, update_targets, single_output,
-                                     name)
+    def __init__(self, fgraph, n_args, n_outputs, update_targets, single_output):
+        self.n_args = n_args
+        renderer = codegen.CRenderer(fgraph, n_args, n_outputs, update_targets, single_output)
         self.source = renderer.render()
         self.plan = renderer.plan
+        if config.print_source:
+            print(f"/* ---- arignote: generated module ---- */\n{self.source}", file=sys.stderr)
         self.module = cache.get_module(self.source)
 
     def make(self, cells):
@@ -47,3 +57,25 @@ class CLinker:
         descs = tuple(describe_node(n) for n in self.plan.nodes)
         state = self.module.make(tuple(cells), consts, thunks, descs)
         return self.module.run, state
+
+
+def native_linker(fgraph, specs, n_outputs, update_inputs, single):
+    """A CLinker for a function's graph, or None when it must run on the reference linker
+    (no C compiler, a type C cannot hold, updates of explicit inputs)."""
+    n_args = sum(1 for spec in specs if not spec.implicit)
+    if any(spec.implicit for spec in specs[:n_args]):
+        return None
+    if any(position < n_args for position in update_inputs):
+        return None
+    if build.find_compiler() is None:
+        if not _warned:
+            _warned.append(True)
+            warnings.warn("no C compiler found (set $CC or install gcc): arignote runs "
+                          "functions with its numpy reference backend, which is much slower",
+                          stacklevel=4)
+        return None
+    try:
+        return CLinker(fgraph, n_args, n_outputs, [p - n_args for p in update_inputs],
+                       single and n_outputs == 1)
+    except codegen.Unsupported:
+        return None

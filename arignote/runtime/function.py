@@ -30,6 +30,7 @@ from ..compiler.graph import (
 )
 from ..compiler.types import TensorType
 from ..configparser import config
+from .clinker import C_LINKERS, native_linker
 from .io import In, Out
 from .mode import get_mode
 from .profiling import ProfileStats
@@ -470,6 +471,10 @@ class FunctionMaker:
             mode.optimize(fgraph)
         linked = time.perf_counter()
         self.linker = mode.make_linker(fgraph, profile)
+        self.native = None
+        if isinstance(mode.linker, str) and mode.linker in C_LINKERS and profile is None \
+                and not mode.node_checks():
+            self.native = native_linker(fgraph, inputs, n_out, self.update_inputs, single)
         if profile is not None:
             profile.optimizer_time += linked - rewritten
             profile.linker_time += time.perf_counter() - linked
@@ -538,11 +543,24 @@ class Function:
             self._positions[spec.variable] = index
             self._positions.setdefault(fgraph.inputs[index], index)
         self._run = maker.linker.make_thunk()
+        self._crun = self._cstate = None
+        if maker.native is not None:
+            self._n_args = maker.native.n_args
+            cells = tuple(c.storage for c in self.input_storage[self._n_args:])
+            self._crun, self._cstate = maker.native.make(cells)
+        self._plain = not self._return_none and self._output_keys is None
         self.value = _ValueView(self)
         self.container = _ContainerView(self)
 
     # ---- calling
     def __call__(self, *args, **kwargs):
+        crun = self._crun
+        if crun is not None:
+            if not kwargs and len(args) == self._n_args:
+                result = crun(self._cstate, *args)
+                if result is not NotImplemented:
+                    return result if self._plain else self._shaped(result)
+            return self._native_call(args, kwargs)
         if self.profile is not None:
             return self._profiled_call(args, kwargs)
         values = [c.storage[0] for c in self.input_storage]
@@ -561,6 +579,38 @@ class Function:
             self._raise_missing(set(range(n_args)))
         outputs = self._run(values)
         return self._finish(outputs, values)
+
+    def _native_call(self, args, kwargs):
+        """The compiled call after converting arguments, filling defaults and keywords."""
+        values = [c.storage[0] for c in self.input_storage[:self._n_args]]
+        n_args = len(args)
+        if n_args > self._max_args:
+            raise self._too_many(n_args, kwargs)
+        filters = self._filters
+        for i in range(n_args):
+            values[i] = filters[i](args[i])
+        if kwargs:
+            values += [None] * (self._n_inputs - len(values))
+            self._set_keywords(values, n_args, kwargs)
+            del values[self._n_args:]
+        elif n_args < self._min_args:
+            self._raise_missing(set(range(n_args)))
+        result = self._crun(self._cstate, *values)
+        if result is NotImplemented:
+            raise TypeError(f"{self._title()}: an argument still has the wrong type after "
+                            f"conversion; arguments: {[type(v).__name__ for v in values]}")
+        return result if self._plain else self._shaped(result)
+
+    def _shaped(self, outputs):
+        if self._return_none:
+            return None
+        return dict(zip(self._output_keys, outputs))
+
+    @property
+    def source(self):
+        """The generated C source of this function (None on the reference backend)."""
+        native = self.maker.native
+        return native.source if native is not None else None
 
     def _finish(self, outputs, values):
         seen = {id(v) for v in values}

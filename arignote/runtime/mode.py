@@ -13,8 +13,18 @@ registered rewriter leaves the graph as built.
 from ..configparser import config
 from .reference import DebugCheck, NanGuardCheck, ReferenceLinker
 
+def _fast_run(fgraph, mode):
+    from ..compiler.rewrite.pipeline import optimize
+    optimize(fgraph)
+
+
+def _fast_compile(fgraph, mode):
+    from ..compiler.rewrite import merge
+    merge.merge(fgraph)
+
+
 # name -> callable(fgraph, mode) that rewrites fgraph in place
-OPTIMIZERS = {}
+OPTIMIZERS = {"fast_run": _fast_run, "fast_compile": _fast_compile, "merge": _fast_compile}
 # name -> linker class; a linker class takes (fgraph, node_checks=(), profile=None)
 LINKERS = {"py": ReferenceLinker, "c": ReferenceLinker, "cvm": ReferenceLinker,
            "vm": ReferenceLinker, "c|py": ReferenceLinker, "cvm_nogc": ReferenceLinker,

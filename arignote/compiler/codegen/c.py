@@ -93,6 +93,11 @@ class Context:
         return self.renderer.fresh(prefix)
 
 
+def _c_text(variable):
+    """A variable's name made safe to put inside a C string literal."""
+    return "".join(c for c in str(variable) if c.isalnum() or c in "_.-[](){}, ")
+
+
 def _c_string(text):
     escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
     return f'"{escaped}"'
@@ -103,13 +108,12 @@ class CRenderer:
     variables, and whose outputs are ``n_outputs`` results followed by update values
     (``update_targets[k]`` is the shared-input position the k-th update replaces)."""
 
-    def __init__(self, fgraph, n_args, n_outputs, update_targets, single_output, name="f"):
+    def __init__(self, fgraph, n_args, n_outputs, update_targets, single_output):
         self.fgraph = fgraph
         self.n_args = n_args
         self.n_outputs = n_outputs
         self.update_targets = list(update_targets)
         self.single_output = single_output
-        self.function_name = name
         self.names = {}
         self.counter = 0
         self.plan = Plan()
@@ -119,6 +123,7 @@ class CRenderer:
         self.spare_index = {}    # variable -> update index whose spare holds it
         self.keep_count = 0
         self.casts = set()      # (source dtype, target dtype) copy helpers to emit
+        self.functions = []     # top-level C functions emitters asked for (kernels)
 
     def fresh(self, prefix="t"):
         self.counter += 1
@@ -247,7 +252,7 @@ class CRenderer:
             else:
                 body.append("{\n" + self._emitter(node)(node, ctx) + "\n}")
         body += self._finish_code()
-        return self._module(body, self._cast_helpers())
+        return self._module(body, self._cast_helpers() + "\n\n".join(self.functions))
 
     def _cast_helpers(self):
         """Strided copy-with-conversion functions that emitters asked for."""
@@ -296,6 +301,12 @@ class CRenderer:
             else:
                 cell = position - self.n_args
                 source = f"PyList_GET_ITEM(PyTuple_GET_ITEM(st->cells, {cell}), 0)"
+                pattern = "".join("1" if b else "0" for b in variable.broadcastable)
+                lines.append(
+                    f"if (!ag_accept({source}, {TYPENUMS[variable.dtype]}, {variable.ndim}, "
+                    f"\"{pattern}\")) {{ PyErr_SetString(PyExc_TypeError, \"the shared "
+                    f"variable {_c_text(variable)} holds a value that is not a "
+                    f"{variable.type.describe()}\"); goto fail; }}")
             lines.append(f"ag_array {name}; ag_from_numpy(&{name}, (PyArrayObject *){source});")
         return lines
 
@@ -366,7 +377,7 @@ class CRenderer:
         n_slots = max(self.n_slots, 1)
         n_keep = max(self.keep_count, 1)
         indented = "\n".join("    " + line for chunk in body for line in chunk.split("\n"))
-        return f"""/* arignote generated module for function '{self.function_name}' */
+        return f"""/* arignote generated module */
 #include "runtime.h"
 
 typedef struct {{

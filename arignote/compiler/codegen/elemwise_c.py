@@ -35,10 +35,10 @@ def _literal(value, dtype):
         f"(({CTYPES[dtype]}){int(value)}ULL)"
 
 
-def scalar_statements(scalar_op, in_names, in_dtypes, out_dtypes, prefix):
+def scalar_statements(scalar_op, in_names, in_dtypes, out_dtypes, prefix, method="c_expr"):
     """C statements computing the outputs of ``scalar_op`` from C scalars ``in_names``.
 
-    Returns (statements, output expressions)."""
+    ``method`` is ``c_expr`` or ``cuda_expr``.  Returns (statements, output expressions)."""
     steps, outs = program_of(scalar_op, in_dtypes, out_dtypes)
     statements, temps, temp_dtypes = [], [], []
 
@@ -51,7 +51,7 @@ def scalar_statements(scalar_op, in_names, in_dtypes, out_dtypes, prefix):
 
     for k, (op, args, dtype) in enumerate(steps):
         resolved = [resolve(a) for a in args]
-        expr = op.c_expr([r[0] for r in resolved], [r[1] for r in resolved], dtype)
+        expr = getattr(op, method)([r[0] for r in resolved], [r[1] for r in resolved], dtype)
         name = f"{prefix}{k}"
         statements.append(f"const {CTYPES[dtype]} {name} = ({CTYPES[dtype]})({expr});")
         temps.append(name)
@@ -114,34 +114,51 @@ elemwise_code.supports = _supports
 
 
 def _flat_loop(node, ctx, names, out_names, kinds):
+    """The contiguous path: one vectorised kernel function, run over chunks by threads when
+    the array is large (a parallel region costs microseconds, so small arrays stay serial)."""
     inputs, outputs = node.inputs, node.outputs
-    lines, loads = [], []
+    aliased = bool({ctx.name(v) for v in inputs} & set(out_names)) or _aliased(ctx, node)
+    restrict = "" if aliased else "restrict "
+    params, args, loads = [], [], []
     for k, variable in enumerate(inputs):
         ctype = CTYPES[variable.dtype]
         if kinds[k] == "scalar":
-            lines.append(f"const {ctype} b{k} = *(const {ctype} *){names[k]}.data;")
+            params.append(f"const {ctype} b{k}")
+            args.append(f"*(const {ctype} *){names[k]}.data")
             loads.append(f"b{k}")
         else:
-            lines.append(f"const {ctype} *restrict p{k} = (const {ctype} *){names[k]}.data;")
-            loads.append(f"p{k}[i_]")
+            params.append(f"const {ctype} *{restrict}p{k}")
+            args.append(f"(const {ctype} *){names[k]}.data")
+            loads.append(f"p{k}[i]")
     for j, variable in enumerate(outputs):
         ctype = CTYPES[variable.dtype]
-        lines.append(f"{ctype} *restrict q{j} = ({ctype} *){out_names[j]}.data;")
-    # In-place outputs share memory with an input: restrict would be a lie there.
-    shared = {ctx.name(v) for v in inputs} & set(out_names) or _aliased(ctx, node)
-    if shared:
-        lines = [line.replace("*restrict ", "*") for line in lines]
+        params.append(f"{ctype} *{restrict}q{j}")
+        args.append(f"({ctype} *){out_names[j]}.data")
     statements, results = scalar_statements(
         node.op.scalar_op, [f"x{k}" for k in range(len(inputs))],
         [v.dtype for v in inputs], [v.dtype for v in outputs], "t")
     body = [f"const {CTYPES[v.dtype]} x{k} = {loads[k]};" for k, v in enumerate(inputs)]
     body += statements
-    body += [f"q{j}[i_] = ({CTYPES[v.dtype]})({results[j]});" for j, v in enumerate(outputs)]
-    loop = ["for (npy_intp i_ = 0; i_ < n_; i_++) {"] + ["    " + b for b in body] + ["}"]
-    lines.append(f"#pragma omp parallel for simd if(parallel: n_ > {PARALLEL_THRESHOLD}) "
-                 f"schedule(static)")
-    lines += loop
-    return lines
+    body += [f"q{j}[i] = ({CTYPES[v.dtype]})({results[j]});" for j, v in enumerate(outputs)]
+    name = ctx.renderer.fresh("kernel")
+    comment = str(node.op.scalar_op).replace("*/", "* /")
+    ctx.renderer.functions.append("\n".join(
+        [f"/* {comment} */",
+         f"static __attribute__((noinline)) void {name}(npy_intp lo, npy_intp hi, "
+         f"{', '.join(params)}) {{",
+         "    #pragma omp simd",
+         "    for (npy_intp i = lo; i < hi; i++) {"] +
+        ["        " + b for b in body] + ["    }", "}"]))
+    call_args = ", ".join(args)
+    return [f"if (n_ > {PARALLEL_THRESHOLD}) {{",
+            "    #pragma omp parallel",
+            "    {",
+            "        const npy_intp nt_ = omp_get_num_threads(), t_ = omp_get_thread_num();",
+            "        const npy_intp chunk_ = (n_ + nt_ - 1) / nt_;",
+            "        const npy_intp lo_ = t_ * chunk_, hi_ = lo_ + chunk_ < n_ ? lo_ + chunk_ : n_;",
+            f"        if (lo_ < hi_) {name}(lo_, hi_, {call_args});",
+            "    }",
+            f"}} else {name}(0, n_, {call_args});"]
 
 
 def _aliased(ctx, node):
