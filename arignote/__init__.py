@@ -9,6 +9,7 @@ from .configparser import config  # noqa: F401
 from . import tensor  # noqa: F401
 from . import gradient, ifelse, printing  # noqa: F401
 from .compiler.grad import grad  # noqa: F401
+from .gradient import Lop, Rop, subgraph_grad  # noqa: F401
 from .runtime.function import function  # noqa: F401
 from .runtime.io import In, Out  # noqa: F401
 from .runtime.mode import Mode  # noqa: F401

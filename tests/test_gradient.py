@@ -83,6 +83,19 @@ def test_jacobian_hoists_what_does_not_depend_on_the_row():
     assert any("exp" in str(v.owner.op).lower() for v in node.inputs if v.owner is not None)
 
 
+def test_map_body_can_be_rewritten_into_a_new_op():
+    from arignote.compiler.rewrite.pipeline import optimize
+
+    x = T.dvector("x")
+    j = G.jacobian(T.log(T.exp(x) + 1.0) * x, x)
+    copy, _ = j.owner.op.body.clone()
+    optimize(copy)
+    rewritten = j.owner.op.with_inner_graphs([copy])(*j.owner.inputs)
+    f = _fn([x], [j, rewritten])
+    old_value, new_value = f(np.array([0.5, -2.0, 1.0]))
+    np.testing.assert_allclose(new_value, old_value)
+
+
 def test_jacobian_with_consider_constant():
     x = T.dvector("x")
     s = x.sum()

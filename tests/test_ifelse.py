@@ -240,3 +240,21 @@ def test_condition_gets_no_gradient():
     g = arignote.grad(z, x)
     f = _fn([x], g)
     assert float(f(2.0)) == 3.0 and float(f(0.0)) == 1.0
+
+
+def test_inner_graphs_can_be_rewritten_into_a_new_op():
+    from arignote.compiler.rewrite.pipeline import optimize
+
+    c, x = T.iscalar("c"), T.dvector("x")
+    z = ifelse(c, T.log(T.exp(x) + 1.0) * 2, x - x)
+    op = z.owner.op
+    rewritten = []
+    for graph in op.inner_graphs:
+        copy, _ = graph.clone()
+        optimize(copy)
+        rewritten.append(copy)
+    new = op.with_inner_graphs(rewritten)(*z.owner.inputs)
+    f = _fn([c, x], [z, new])
+    for condition in (0, 1):
+        old_value, new_value = f(condition, np.array([0.5, -2.0]))
+        np.testing.assert_allclose(new_value, old_value)

@@ -2,9 +2,13 @@
 
 Ops that hold inner graphs (``IfElse`` branches, ``Map`` bodies) build them with ``capture``
 and run them with ``evaluate``, the smallest reference executor (each node's ``perform`` in
-topological order); the reference linker may use it too.  An inner graph held by an op is
-never mutated (ops are values): rewriting one builds a new op, so cached node orders stay
-valid.
+topological order); the reference linker may use it too.
+
+Ops holding inner graphs expose them as ``op.inner_graphs`` (a tuple of ``FunctionGraph``)
+and ``op.with_inner_graphs(graphs)`` (the same op on replacement graphs with the same inputs
+and output types), so rewrite passes and code generators can treat them uniformly.  An inner
+graph held by an op is never mutated (ops are values): to rewrite one, clone it, rewrite the
+clone and build a new op with ``with_inner_graphs``; cached node orders stay valid.
 
 >>> import numpy as np, arignote.tensor as T
 >>> from arignote.compiler.graph import FunctionGraph

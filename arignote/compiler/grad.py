@@ -137,8 +137,8 @@ def _fit(value, variable, where):
         return value
     value = as_tensor_variable(value)
     if value.ndim != variable.ndim:
-        raise TypeError(f"{where} gave a gradient with {value.ndim} dimensions for "
-                        f"{variable} ({variable.type}), which has {variable.ndim}")
+        raise TypeError(f"the gradient from {where} has {value.ndim} dimensions but "
+                        f"{variable} ({variable.type}) has {variable.ndim}")
     if not _differentiable(variable):
         return value
     if value.dtype != variable.dtype:

@@ -7,6 +7,8 @@ Variable constructors (``T.matrix``, ``T.fvector``, ...), every op function (``T
 import importlib
 
 from ..compiler.grad import grad  # noqa: F401
+from ..gradient import (  # noqa: F401
+    Lop, Rop, consider_constant, hessian, jacobian, verify_grad)
 from ..compiler.graph import Apply, Constant, Variable  # noqa: F401
 from ..compiler.ops import *  # noqa: F401,F403
 from ..compiler.types import TensorType  # noqa: F401

@@ -130,8 +130,8 @@ def grad_clip(x, lower_bound, upper_bound):
 
     >>> import arignote.tensor as T, arignote
     >>> x = T.dscalar('x')
-    >>> float(arignote.grad(grad_clip(x, -1, 1) * 5, x).eval({x: 2.0}))
-    1.0
+    >>> float(arignote.grad(grad_clip(x, -1, 1) * x, x).eval({x: 2.0}))  # 2 + clip(2)
+    3.0
     """
     return GradClip(float(lower_bound), float(upper_bound))(x)
 

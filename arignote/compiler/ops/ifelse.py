@@ -42,6 +42,15 @@ class IfElse(Op):
     def n_outs(self):
         return len(self.then_graph.outputs)
 
+    @property
+    def inner_graphs(self):
+        return (self.then_graph, self.else_graph)
+
+    def with_inner_graphs(self, graphs):
+        """The same op on other (e.g. rewritten) branch graphs with the same interface."""
+        then_graph, else_graph = graphs
+        return IfElse(then_graph, else_graph, self.name)
+
     def make_node(self, condition, *inputs):
         condition = as_tensor_variable(condition)
         if condition.ndim != 0:

@@ -42,6 +42,14 @@ class Map(Op):
     def n_invariants(self):
         return len(self.body.inputs) - 1
 
+    @property
+    def inner_graphs(self):
+        return (self.body,)
+
+    def with_inner_graphs(self, graphs):
+        """The same op on another (e.g. rewritten) body with the same interface."""
+        return Map(graphs[0], self.mode)
+
     def make_node(self, n, *rest):
         n = as_tensor_variable(n)
         if n.ndim != 0 or not n.dtype.startswith(("int", "uint")):
