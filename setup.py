@@ -12,7 +12,8 @@ setup(
     packages=find_packages(include=["arignote", "arignote.*"]),
     package_data={"arignote": ["kernels/*.c", "kernels/*.h", "kernels/*.cu"]},
     python_requires=">=3.10",
-    install_requires=["numpy>=1.24", "scipy>=1.10", "sympy>=1.12", "cffi>=1.15"],
-    extras_require={"test": ["pytest>=7", "hypothesis>=6"]},
+    install_requires=["numpy>=1.24", "scipy>=1.10", "sympy>=1.12", "cffi>=1.15",
+                      "scipy-openblas32>=0.3.27"],
+    extras_require={"test": ["pytest>=7", "pytest-xdist>=3", "hypothesis>=6"]},
     license="BSD-3-Clause",
 )
