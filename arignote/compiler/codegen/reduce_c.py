@@ -2,6 +2,7 @@
 
 import importlib
 
+from ..ops.composite import FusedReduce
 from .c import CTYPES, emitter
 
 reduce_ops = importlib.import_module("arignote.compiler.ops.reduce")
@@ -48,79 +49,134 @@ def _identity(kind, dtype):
             "Max": _limits(dtype)[0], "Min": _limits(dtype)[1]}[kind]
 
 
-def _supports(node):
+@emitter(FusedReduce)
+def fused_reduce_code(node, ctx):
     op = node.op
-    kind = _kind(op)
+    return reduction_code(node, ctx, op.kind, tuple(op.axis), op.scalar_op, op.acc_dtype)
+
+
+def _fused_supports(node):
+    from .elemwise_c import scalar_statements
+    if any(v.dtype not in CTYPES for v in node.inputs + node.outputs):
+        return False
+    try:
+        scalar_statements(node.op.scalar_op, [f"a{k}" for k in range(len(node.inputs))],
+                          [v.dtype for v in node.inputs], [node.op.acc_dtype], "s")
+    except (TypeError, KeyError, AttributeError):
+        return False
+    return True
+
+
+fused_reduce_code.supports = _fused_supports
+
+
+_KINDS = {"Sum": "sum", "Prod": "prod", "Max": "max", "Min": "min", "All": "all",
+          "Any": "any"}
+
+
+def _supports(node):
+    kind = _kind(node.op)
     if kind is None:
         return False
     x, out = node.inputs[0], node.outputs[0]
-    if x.dtype not in CTYPES or out.dtype not in CTYPES:
-        return False
+    return x.dtype in CTYPES and out.dtype in CTYPES and _acc_dtype(node) in CTYPES
+
+
+def _acc_dtype(node):
+    op, x, out = node.op, node.inputs[0], node.outputs[0]
     accumulate = getattr(op, "accumulate_dtype", None)
-    if accumulate is not None and kind in ("Sum", "Prod"):
-        acc = accumulate(x.dtype)
-        return acc == out.dtype or (acc == "bool" and out.dtype == "int64")
-    return True
+    if accumulate is None or _kind(op) not in ("Sum", "Prod"):
+        return out.dtype
+    acc = accumulate(x.dtype)
+    return "int64" if acc == "bool" else acc
 
 
 @emitter(reduce_ops.Sum, reduce_ops.Prod, reduce_ops.Max, reduce_ops.Min, reduce_ops.All,
          reduce_ops.Any)
 def reduce_code(node, ctx):
-    """Initialise the output with the identity, then fold every input element into it."""
-    op, (x,), (out,) = node.op, node.inputs, node.outputs
-    kind = _kind(op)
-    axes = tuple(op.axis)
-    kept = [a for a in range(x.ndim) if a not in axes]
-    src, dst = ctx.name(x), ctx.name(out)
-    out_type = CTYPES[out.dtype]
-    lines = [f"{dst}.shape[{j}] = {src}.shape[{a}];" for j, a in enumerate(kept)]
-    lines.append(ctx.alloc(out))
-    if kind in ("Max", "Min"):
-        empty = " || ".join(f"{src}.shape[{a}] == 0" for a in axes) or "0"
-        lines.append(f"if (({empty}) && ag_size(&{dst}) > 0) {{ " + ctx.fail(
-            "ValueError", "cannot reduce an empty axis (the reduction has no identity)") + " }")
-    lines.append(f"{{ const npy_intp m_ = ag_size(&{dst}); {out_type} *o_ = ({out_type} *)"
-                 f"{dst}.data; for (npy_intp k_ = 0; k_ < m_; k_++) o_[k_] = "
-                 f"{_identity(kind, out.dtype)}; }}")
-    in_type = CTYPES[x.dtype]
-    if len(kept) == 0 and kind in ("Sum", "Prod"):
-        lines.append(f"if (ag_is_contiguous(&{src}, {ctx.itemsize(x.dtype)})) {{")
-        lines.append(f"    const {in_type} *p_ = (const {in_type} *){src}.data;")
-        lines.append(f"    const npy_intp n_ = ag_size(&{src});")
-        lines.append(f"    {out_type} acc_ = {_identity(kind, out.dtype)};")
-        operator = "+" if kind == "Sum" else "*"
-        lines.append(f"    #pragma omp simd reduction({operator}:acc_)")
-        lines.append(f"    for (npy_intp i_ = 0; i_ < n_; i_++) acc_ {operator}= "
-                     f"({out_type})p_[i_];")
-        lines.append(f"    *({out_type} *){dst}.data = acc_;")
-        lines.append("} else {")
-        lines += ["    " + line for line in _nest(x, src, dst, kept, kind, out, in_type)]
-        lines.append("}")
-    else:
-        lines += _nest(x, src, dst, kept, kind, out, in_type)
-    return "\n".join(lines)
+    kind = _KINDS[_kind(node.op)]
+    return reduction_code(node, ctx, kind, tuple(node.op.axis), None, _acc_dtype(node))
 
 
 reduce_code.supports = _supports
 
 
-def _nest(x, src, dst, kept, kind, out, in_type):
-    """Loops over every element of ``x``, folding into the output element it maps to."""
-    ndim = x.ndim
-    in_offset = " + ".join(f"i{d} * {src}.strides[{d}]" for d in range(ndim)) or "0"
-    out_offset = " + ".join(f"i{a} * {dst}.strides[{j}]" for j, a in enumerate(kept)) or "0"
-    x_value = f"(*(const {in_type} *)({src}.data + {in_offset}))"
-    acc = f"(*({CTYPES[out.dtype]} *)({dst}.data + {out_offset}))"
-    body = [f"const {in_type} x_ = {x_value};", _combine(kind, acc, "x_", out.dtype)]
-    lines, indent = [], ""
+def reduction_code(node, ctx, kind, axes, scalar_op, acc_dtype):
+    """Reduce ``scalar_op(*node.inputs)`` (the single input when ``scalar_op`` is None) over
+    ``axes`` into ``node.outputs[0]``, accumulating in ``acc_dtype``; one loop nest over the
+    element-wise iteration space, nothing materialised."""
+    from .elemwise_c import scalar_statements
+    inputs, out = node.inputs, node.outputs[0]
+    names = [ctx.name(v) for v in inputs]
+    dst = ctx.name(out)
+    ndim = inputs[0].ndim
+    kept = [a for a in range(ndim) if a not in axes]
+    out_type, acc_type = CTYPES[out.dtype], CTYPES[acc_dtype]
+    op_name = kind.capitalize()
+    lines = [f"npy_intp shape_[{max(ndim, 1)}];"]
+    for axis in range(ndim):
+        sources = [k for k, v in enumerate(inputs) if not v.broadcastable[axis]]
+        size = f"{names[sources[0]]}.shape[{axis}]" if sources else "1"
+        for k in sources[1:]:
+            lines.append(f"if ({names[k]}.shape[{axis}] != {size}) {{ char a_[64], b_[64]; " +
+                         ctx.fail("ValueError", f"input shapes %s and %s do not match in "
+                                  f"dimension {axis}", f"ag_shape_str(&{names[sources[0]]}, "
+                                  f"a_, 64)", f"ag_shape_str(&{names[k]}, b_, 64)") + " }")
+        lines.append(f"shape_[{axis}] = {size};")
+    for j, axis in enumerate(kept):
+        lines.append(f"{dst}.shape[{j}] = shape_[{axis}];")
+    lines.append(ctx.alloc(out))
+    if kind in ("max", "min"):
+        empty = " || ".join(f"shape_[{a}] == 0" for a in axes) or "0"
+        lines.append(f"if (({empty}) && ag_size(&{dst}) > 0) {{ " + ctx.fail(
+            "ValueError", "cannot reduce an empty axis (the reduction has no identity)") + " }")
+    if scalar_op is None:
+        element_lines, element = [], "x0"
+    else:
+        element_lines, results = scalar_statements(
+            scalar_op, [f"x{k}" for k in range(len(inputs))], [v.dtype for v in inputs],
+            [acc_dtype], "e")
+        element = results[0]
+    loads = []
+    for k, variable in enumerate(inputs):
+        offset = " + ".join(f"i{d} * {names[k]}.strides[{d}]" for d in range(ndim)
+                            if not variable.broadcastable[d]) or "0"
+        ctype = CTYPES[variable.dtype]
+        loads.append(f"const {ctype} x{k} = *(const {ctype} *)({names[k]}.data + {offset});")
+    identity = _identity(op_name, acc_dtype)
+    if not kept:
+        lines.append(f"{acc_type} acc_ = {identity};")
+        target = "acc_"
+    else:
+        lines.append(f"{acc_type} *accs_ = ({acc_type} *){dst}.data;")
+        if acc_dtype != out.dtype:
+            lines.append(f"if (ag_slot_reserve(&st->scratch_a, (size_t)ag_size(&{dst}) * "
+                         f"sizeof({acc_type})) < 0) goto fail;")
+            lines.append(f"accs_ = ({acc_type} *)st->scratch_a.ptr;")
+        lines.append(f"for (npy_intp k_ = 0; k_ < ag_size(&{dst}); k_++) accs_[k_] = "
+                     f"{identity};")
+        terms = []
+        for j, axis in enumerate(kept):
+            stride = " * ".join(f"shape_[{b}]" for b in kept[j + 1:]) or "1"
+            terms.append(f"i{axis} * ({stride})")
+        target = f"accs_[{' + '.join(terms)}]"
+    body = loads + element_lines + [f"const {acc_type} v_ = ({acc_type})({element});",
+                                    _combine(op_name, target, "v_", acc_dtype)]
+    nest, indent = [], ""
     for d in range(ndim):
-        lines.append(f"{indent}for (npy_intp i{d} = 0; i{d} < {src}.shape[{d}]; i{d}++) {{")
+        nest.append(f"{indent}for (npy_intp i{d} = 0; i{d} < shape_[{d}]; i{d}++) {{")
         indent += "    "
-    lines += [indent + b for b in body]
+    nest += [indent + b for b in body]
     for _ in range(ndim):
         indent = indent[:-4]
-        lines.append(indent + "}")
-    return ["{"] + ["    " + line for line in lines] + ["}"]
+        nest.append(indent + "}")
+    lines += ["{"] + ["    " + line for line in nest] + ["}"]
+    if not kept:
+        lines.append(f"*({out_type} *){dst}.data = ({out_type})acc_;")
+    elif acc_dtype != out.dtype:
+        lines.append(f"{{ {out_type} *o_ = ({out_type} *){dst}.data; for (npy_intp k_ = 0; "
+                     f"k_ < ag_size(&{dst}); k_++) o_[k_] = ({out_type})accs_[k_]; }}")
+    return "\n".join(lines)
 
 
 def _arg_supports(node):

@@ -4,7 +4,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .elemwise import ScalarOp
+from ..graph import Apply
+from ..op import Op
+from ..types import TensorType
+from .elemwise import Elemwise, ScalarOp
 
 
 @dataclass(frozen=True)
@@ -52,3 +55,47 @@ class Composite(ScalarOp):
         for scalar_op, args, _ in self.program:
             names.append(str(scalar_op).lower())
         return "Composite{" + ",".join(names) + "}"
+
+
+_REDUCERS = {"sum": np.add, "prod": np.multiply, "max": np.maximum, "min": np.minimum}
+
+
+@dataclass(frozen=True)
+class FusedReduce(Op):
+    """``reduce(scalar_op(*inputs), axis)`` in one loop: an element-wise expression reduced
+    without materialising it (built by the ``reduce_fusion`` rewrite, never by users).
+
+    ``kind`` is 'sum', 'prod', 'max' or 'min'; the element-wise result is computed in (and
+    accumulated as) ``acc_dtype``, then cast to ``dtype``; inputs broadcast as for
+    ``Elemwise``.
+    """
+
+    kind: str
+    axis: tuple
+    scalar_op: ScalarOp
+    dtype: str
+    acc_dtype: str
+
+    def make_node(self, *inputs):
+        element = Elemwise(self.scalar_op).make_node(*inputs)
+        pattern = element.outputs[0].broadcastable
+        out = TensorType(self.dtype, tuple(b for a, b in enumerate(pattern)
+                                           if a not in self.axis)).make_variable()
+        return Apply(self, element.inputs, [out])
+
+    def perform(self, node, inputs):
+        element = Elemwise(self.scalar_op)
+        values = element.perform(element.make_node(*node.inputs), inputs)[0]
+        if any(values.shape[a] == 0 for a in self.axis) and self.kind in ("max", "min"):
+            raise ValueError(f"{self}: cannot reduce an empty axis of shape {values.shape}")
+        reducer = _REDUCERS[self.kind]
+        result = reducer.reduce(values.astype(self.acc_dtype, copy=False), axis=self.axis)
+        return [np.asarray(result, dtype=self.dtype)]
+
+    def infer_shape(self, node, input_shapes):
+        element = Elemwise(self.scalar_op)
+        (shape,) = element.infer_shape(element.make_node(*node.inputs), input_shapes)[:1]
+        return [[s for a, s in enumerate(shape) if a not in self.axis]]
+
+    def __str__(self):
+        return f"FusedReduce{{{self.kind}, {self.axis}, {self.scalar_op}}}"
