@@ -37,6 +37,7 @@ typedef npy_uint32 uint32;
 typedef npy_uint64 uint64;
 typedef float float32;
 typedef double float64;
+#include "scalar_math.h"
 
 typedef struct {
     char *data;
