@@ -16,6 +16,13 @@
 #ifndef ARIGNOTE_SCALAR_MATH_H
 #define ARIGNOTE_SCALAR_MATH_H
 
+/* Host and device functions when compiled by nvcc, plain static inline C otherwise. */
+#ifdef __CUDACC__
+#define AG_MATH static inline __host__ __device__
+#else
+#define AG_MATH static inline
+#endif
+
 #include <float.h>
 #include <math.h>
 
@@ -27,7 +34,7 @@
 #define AG_LN2 0.69314718055994530942
 
 /* ------------------------------------------------------------------ floor division */
-static inline double arignote_floordiv(double a, double b) {
+AG_MATH double arignote_floordiv(double a, double b) {
     if (b == 0.0) return a / b;
     double mod = fmod(a, b);
     /* a - mod is very nearly an integer multiple of b */
@@ -39,7 +46,7 @@ static inline double arignote_floordiv(double a, double b) {
     return floordiv;
 }
 
-static inline float arignote_floordivf(float a, float b) {
+AG_MATH float arignote_floordivf(float a, float b) {
     if (b == 0.0f) return a / b;
     float mod = fmodf(a, b);
     float div = (a - mod) / b;
@@ -51,7 +58,7 @@ static inline float arignote_floordivf(float a, float b) {
 }
 
 /* ------------------------------------------------------------------ integer power */
-static inline int64 arignote_ipow(int64 base, int64 exp) {
+AG_MATH int64 arignote_ipow(int64 base, int64 exp) {
     if (exp < 0) {
         if (base == 1) return 1;
         if (base == -1) return (exp & 1) ? -1 : 1;
@@ -76,13 +83,13 @@ static inline int64 arignote_ipow(int64 base, int64 exp) {
 
 /* psi(root + t) = sum of c[k-1] t^k, with c[k-1] = (-1)^(k+1) zeta(k + 1, root) (Taylor series
  * about a zero of psi; near it, recurrence or reflection would cancel to a small difference). */
-static inline double ag_psi_root_series(double t, const double *c, int terms) {
+AG_MATH double ag_psi_root_series(double t, const double *c, int terms) {
     double sum = c[terms - 1];
     for (int k = terms - 2; k >= 0; k--) sum = sum * t + c[k];
     return sum * t;
 }
 
-static inline double arignote_psi(double x) {
+AG_MATH double arignote_psi(double x) {
     static const double positive_root[22] = {
         0.96767224544762117,     -0.44276316898359211,    0.25849976095565101,
         -0.16394270544240653,    0.10782405069126237,     -0.072199561256454711,
@@ -132,14 +139,14 @@ static inline double arignote_psi(double x) {
     return result + (log(x) - 0.5 / x - series);
 }
 
-static inline float arignote_psif(float x) {
+AG_MATH float arignote_psif(float x) {
     return (float)arignote_psi(x);
 }
 
 /* ------------------------------------------------------------------ polygamma */
 /* Hurwitz zeta(s, q) = sum over k >= 0 of (q + k)^-s, for s > 1 and q > 0: terms summed up
  * to q + k >= max(9, s / 2), the rest by the Euler-Maclaurin formula. */
-static inline double ag_hurwitz_zeta(double s, double q) {
+AG_MATH double ag_hurwitz_zeta(double s, double q) {
     static const double bernoulli[12] = {
         /* B_2j / (2j)! */
         0.083333333333333333,    -0.0013888888888888889,   3.3068783068783069e-5,
@@ -181,7 +188,7 @@ static inline double ag_hurwitz_zeta(double s, double q) {
  * Q_n(cot u) = (d/du)^n cot(u) / n!, so Q_0(c) = c and Q_(k+1)(c) = -(1 + c^2) Q_k'(c) / (k+1).
  * All coefficients of Q_n have one sign and Q_n is even or odd: evaluated at |c|, no
  * cancellation. */
-static inline double ag_hurwitz_zeta_reflected(int n, double x) {
+AG_MATH double ag_hurwitz_zeta_reflected(int n, double x) {
     double q[AG_POLYGAMMA_MAX_REFLECTED + 2] = {0.0, 1.0};
     int degree = 1;
     for (int k = 0; k < n; k++) {
@@ -202,7 +209,7 @@ static inline double ag_hurwitz_zeta_reflected(int n, double x) {
     return n % 2 == 0 ? zeta : -zeta;
 }
 
-static inline double arignote_polygamma(int n, double x) {
+AG_MATH double arignote_polygamma(int n, double x) {
     if (n == 0) return arignote_psi(x);
     if (isnan(x)) return x;
     if (n < 0) return NAN;
@@ -224,7 +231,7 @@ static inline double arignote_polygamma(int n, double x) {
     return (n % 2 == 1 ? factorial : -factorial) * zeta;
 }
 
-static inline float arignote_polygammaf(int n, float x) {
+AG_MATH float arignote_polygammaf(int n, float x) {
     return (float)arignote_polygamma(n, x);
 }
 
@@ -233,7 +240,7 @@ static inline float arignote_polygammaf(int n, float x) {
  * 1e-16; one Newton step on erf or erfc then corrects the last bits. */
 
 /* The quantile of p = 1/2 + h for |h| <= 0.425. */
-static inline double ag_ndtri_central(double h) {
+AG_MATH double ag_ndtri_central(double h) {
     double r = 0.180625 - h * h;
     return h *
            (((((((2509.0809287301226727 * r + 33430.575583588128105) * r +
@@ -247,7 +254,7 @@ static inline double ag_ndtri_central(double h) {
 }
 
 /* Minus the quantile of p < 0.075, given r = sqrt(-log(p)). */
-static inline double ag_ndtri_tail(double r) {
+AG_MATH double ag_ndtri_tail(double r) {
     if (r <= 5.0) {
         r -= 1.6;
         return (((((((7.7454501427834140764e-4 * r + 0.0227238449892691845833) * r +
@@ -271,7 +278,7 @@ static inline double ag_ndtri_tail(double r) {
 }
 
 /* erfcinv(c) for 0 < c <= 0.15: erfcinv(c) = -ndtri(c / 2) / sqrt(2). */
-static inline double ag_erfcinv_small(double c) {
+AG_MATH double ag_erfcinv_small(double c) {
     double x = ag_ndtri_tail(sqrt(AG_LN2 - log(c))) * AG_SQRT1_2;
     if (x < 26.0) return x + (erfc(x) - c) / (AG_TWO_OVER_SQRT_PI * exp(-x * x));
     /* erfc(x) and exp(-x^2) leave the normal range: the Newton step works on log erfc(x) =
@@ -286,7 +293,7 @@ static inline double ag_erfcinv_small(double c) {
     return x + (log_erfc - log(c)) * series / (2.0 * x);
 }
 
-static inline double arignote_erfinv(double y) {
+AG_MATH double arignote_erfinv(double y) {
     double ay = fabs(y);
     if (isnan(y)) return y;
     if (ay > 1.0) return NAN;
@@ -300,11 +307,11 @@ static inline double arignote_erfinv(double y) {
     return copysign(ag_erfcinv_small(1.0 - ay), y); /* 1 - |y| is exact */
 }
 
-static inline float arignote_erfinvf(float y) {
+AG_MATH float arignote_erfinvf(float y) {
     return (float)arignote_erfinv(y);
 }
 
-static inline double arignote_erfcinv(double c) {
+AG_MATH double arignote_erfcinv(double c) {
     if (isnan(c)) return c;
     if (c < 0.0 || c > 2.0) return NAN;
     if (c == 0.0) return INFINITY;
@@ -316,7 +323,7 @@ static inline double arignote_erfcinv(double c) {
     return x + (erfc(x) - c) / (AG_TWO_OVER_SQRT_PI * exp(-x * x));
 }
 
-static inline float arignote_erfcinvf(float c) {
+AG_MATH float arignote_erfcinvf(float c) {
     return (float)arignote_erfcinv(c);
 }
 
