@@ -289,24 +289,26 @@ def verify_grad(fun, pt, n_tests=2, rng=None, eps=None, out_type=None, abs_tol=N
     rel_tol = rel_tol if rel_tol is not None else (1e-4 if dtype == np.float64 else 1e-2)
     inputs = [T.TensorType(p.dtype, (False,) * p.ndim)(f"input{i}") for i, p in enumerate(pt)]
     output = T.as_tensor_variable(fun(*inputs))
-    output_fn = function(inputs, output, on_unused_input="ignore")
+    output_fn = function(inputs, output, on_unused_input="ignore", mode=mode)
+    # The random projection to a scalar is an input, so each function compiles once.
+    projection_var = output.type()
+    cost = (output * projection_var).sum()
+    cost_fn = function(inputs + [projection_var], cost, on_unused_input="ignore", mode=mode)
+    grad_fn = function(inputs + [projection_var],
+                       grad(cost, inputs, disconnected_inputs="ignore"),
+                       on_unused_input="ignore", mode=mode)
     for _ in range(n_tests):
-        projection = rng.random(np.shape(output_fn(*pt))) + 0.5
-        proj = T.constant(projection.astype(output.dtype))
-        cost = (output * proj).sum()
-        cost_fn = function(inputs, cost, on_unused_input="ignore")
-        grad_fn = function(inputs, grad(cost, inputs, disconnected_inputs="ignore"),
-                           on_unused_input="ignore")
-        analytic = grad_fn(*pt)
+        projection = (rng.random(np.shape(output_fn(*pt))) + 0.5).astype(output.dtype)
+        analytic = grad_fn(*pt, projection)
         for index, point in enumerate(pt):
             numeric = np.zeros_like(point, dtype=np.float64)
             flat = point.reshape(-1)
             for k in range(flat.size):
                 original = flat[k]
                 flat[k] = original + eps
-                plus = float(cost_fn(*pt))
+                plus = float(cost_fn(*pt, projection))
                 flat[k] = original - eps
-                minus = float(cost_fn(*pt))
+                minus = float(cost_fn(*pt, projection))
                 flat[k] = original
                 numeric.reshape(-1)[k] = (plus - minus) / (2 * eps)
             error = np.abs(np.asarray(analytic[index], dtype=np.float64) - numeric)

@@ -230,11 +230,11 @@ class CRenderer:
         for node in order:
             for output in node.outputs:
                 self.names[output] = self.fresh("v")
-        for node in order:
-            for variable in node.inputs:
-                if isinstance(variable, Constant) and variable not in self.names:
-                    self.names[variable] = f"c{len(self.plan.constants)}"
-                    self.plan.constants.append(variable)
+        used = [v for node in order for v in node.inputs] + list(self.fgraph.outputs)
+        for variable in used:
+            if isinstance(variable, Constant) and variable not in self.names:
+                self.names[variable] = f"c{len(self.plan.constants)}"
+                self.plan.constants.append(variable)
         for constant in self.plan.constants:
             name = self.names[constant]
             k = self.plan.constants.index(constant)
