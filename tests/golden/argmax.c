@@ -1,0 +1,91 @@
+/* arignote generated module */
+#include "runtime.h"
+
+typedef struct {
+    PyObject *cells, *consts, *thunks, *descs;
+    ag_slot slots[1];
+    ag_slot scratch_a, scratch_b;
+    PyObject *spares[1];
+    PyObject *keep[1];
+} ag_state;
+
+static void state_free(PyObject *capsule) {
+    ag_state *st = (ag_state *)PyCapsule_GetPointer(capsule, NULL);
+    if (!st) return;
+    Py_XDECREF(st->cells); Py_XDECREF(st->consts); Py_XDECREF(st->thunks);
+    Py_XDECREF(st->descs);
+    for (int i = 0; i < 1; i++) free(st->slots[i].ptr);
+    free(st->scratch_a.ptr); free(st->scratch_b.ptr);
+    for (int i = 0; i < 1; i++) Py_XDECREF(st->spares[i]);
+    for (int i = 0; i < 1; i++) Py_XDECREF(st->keep[i]);
+    free(st);
+}
+
+static PyObject *make(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 4) {
+        PyErr_SetString(PyExc_TypeError, "make(cells, consts, thunks, descs)");
+        return NULL;
+    }
+    for (int i = 0; i < 4; i++)
+        if (!PyTuple_Check(args[i])) {
+            PyErr_SetString(PyExc_TypeError, "make() takes tuples");
+            return NULL;
+        }
+    ag_state *st = (ag_state *)calloc(1, sizeof(ag_state));
+    if (!st) return PyErr_NoMemory();
+    st->cells = Py_NewRef(args[0]); st->consts = Py_NewRef(args[1]);
+    st->thunks = Py_NewRef(args[2]); st->descs = Py_NewRef(args[3]);
+    PyObject *capsule = PyCapsule_New(st, NULL, state_free);
+    if (!capsule) { free(st); return NULL; }
+    return capsule;
+}
+
+
+static PyObject *run(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    ag_state *st = (ag_state *)PyCapsule_GetPointer(args[0], NULL);
+    if (!st) return NULL;
+    PyObject *res[1] = {0};
+    if (nargs != 2) {
+        PyErr_Format(PyExc_TypeError, "expected 1 arguments, got %zd", nargs - 1);
+        return NULL;
+    }
+    if (!ag_accept(args[1], NPY_FLOAT32, 2, "00")) Py_RETURN_NOTIMPLEMENTED;
+    ag_array in0; ag_from_numpy(&in0, (PyArrayObject *)args[1]);
+    /* 0: Argmax{(1,)}(float32(False, False)) */
+    ag_array v1; v1.ndim = 1;
+    {
+    v1.shape[0] = in0.shape[0];
+    if (ag_alloc_array(&v1, &res[0], NPY_INT64) < 0) goto fail;
+    if (in0.shape[1] == 0 && ag_size(&v1) > 0) { AG_FAIL(PyExc_ValueError, st->descs, 0, "attempt to get argmax/argmin of an empty sequence"); }
+    {
+    for (npy_intp i0 = 0; i0 < in0.shape[0]; i0++) {
+        const char *row_ = in0.data + i0 * in0.strides[0];
+        npy_int64 best_i_ = 0; float best_ = *(const float *)row_;
+        for (npy_intp k_ = 0; k_ < in0.shape[1]; k_++) {
+            const float v_ = *(const float *)(row_ + k_ * in0.strides[1]);
+            if ((v_ > best_ || (v_ != v_ && best_ == best_))) { best_ = v_; best_i_ = k_; }
+        }
+        *(npy_int64 *)(v1.data + i0 * v1.strides[0]) = best_i_;
+    }
+    }
+    }
+    PyObject *result = res[0]; res[0] = NULL;
+    return result;
+fail:
+    for (int i = 0; i < 1; i++) Py_XDECREF(res[i]);
+    return NULL;
+}
+
+static PyMethodDef methods[] = {
+    {"make", (PyCFunction)(void (*)(void))make, METH_FASTCALL, "make the call state"},
+    {"run", (PyCFunction)(void (*)(void))run, METH_FASTCALL, "run the function"},
+    {NULL, NULL, 0, NULL}
+};
+
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, AG_MODULE_NAME_STR, NULL, -1,
+                                     methods};
+
+PyMODINIT_FUNC AG_INIT_FUNCTION(void) {
+    import_array();
+    return PyModule_Create(&module);
+}

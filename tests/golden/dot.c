@@ -1,0 +1,89 @@
+/* arignote generated module */
+#include "runtime.h"
+
+typedef struct {
+    PyObject *cells, *consts, *thunks, *descs;
+    ag_slot slots[1];
+    ag_slot scratch_a, scratch_b;
+    PyObject *spares[1];
+    PyObject *keep[1];
+} ag_state;
+
+static void state_free(PyObject *capsule) {
+    ag_state *st = (ag_state *)PyCapsule_GetPointer(capsule, NULL);
+    if (!st) return;
+    Py_XDECREF(st->cells); Py_XDECREF(st->consts); Py_XDECREF(st->thunks);
+    Py_XDECREF(st->descs);
+    for (int i = 0; i < 1; i++) free(st->slots[i].ptr);
+    free(st->scratch_a.ptr); free(st->scratch_b.ptr);
+    for (int i = 0; i < 1; i++) Py_XDECREF(st->spares[i]);
+    for (int i = 0; i < 1; i++) Py_XDECREF(st->keep[i]);
+    free(st);
+}
+
+static PyObject *make(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 4) {
+        PyErr_SetString(PyExc_TypeError, "make(cells, consts, thunks, descs)");
+        return NULL;
+    }
+    for (int i = 0; i < 4; i++)
+        if (!PyTuple_Check(args[i])) {
+            PyErr_SetString(PyExc_TypeError, "make() takes tuples");
+            return NULL;
+        }
+    ag_state *st = (ag_state *)calloc(1, sizeof(ag_state));
+    if (!st) return PyErr_NoMemory();
+    st->cells = Py_NewRef(args[0]); st->consts = Py_NewRef(args[1]);
+    st->thunks = Py_NewRef(args[2]); st->descs = Py_NewRef(args[3]);
+    PyObject *capsule = PyCapsule_New(st, NULL, state_free);
+    if (!capsule) { free(st); return NULL; }
+    return capsule;
+}
+
+
+static PyObject *run(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    ag_state *st = (ag_state *)PyCapsule_GetPointer(args[0], NULL);
+    if (!st) return NULL;
+    PyObject *res[1] = {0};
+    if (nargs != 3) {
+        PyErr_Format(PyExc_TypeError, "expected 2 arguments, got %zd", nargs - 1);
+        return NULL;
+    }
+    if (!ag_accept(args[1], NPY_FLOAT32, 2, "00")) Py_RETURN_NOTIMPLEMENTED;
+    ag_array in0; ag_from_numpy(&in0, (PyArrayObject *)args[1]);
+    if (!ag_accept(args[2], NPY_FLOAT32, 2, "00")) Py_RETURN_NOTIMPLEMENTED;
+    ag_array in1; ag_from_numpy(&in1, (PyArrayObject *)args[2]);
+    /* 0: Dot(float32(False, False), float32(False, False)) */
+    ag_array v1; v1.ndim = 2;
+    {
+    if (in0.shape[1] != in1.shape[0]) { char a_[64], b_[64]; AG_FAIL(PyExc_ValueError, st->descs, 0, "dot: shapes %s and %s are not aligned: %ld (last dimension of the first) != %ld (first dimension of the second)", ag_shape_str(&in0, a_, 64), ag_shape_str(&in1, b_, 64), (long)in0.shape[1], (long)in1.shape[0]); }
+    v1.shape[0] = in0.shape[0];
+    v1.shape[1] = in1.shape[1];
+    if (ag_alloc_array(&v1, &res[0], NPY_FLOAT32) < 0) goto fail;
+    const npy_intp k_ = in1.shape[0];
+    if (k_ == 0 || ag_size(&v1) == 0) { memset(v1.data, 0, (size_t)ag_size(&v1) * 4); } else {
+    ag_array a_ = in0, b_ = in1;
+    if (ag_blas_layout(&a_, 4, &st->scratch_a) < 0 || ag_blas_layout(&b_, 4, &st->scratch_b) < 0) goto fail;
+    scipy_cblas_sgemm(CblasRowMajor, ag_blas_trans(&a_), ag_blas_trans(&b_), (int)v1.shape[0], (int)v1.shape[1], (int)k_, 1, (const float *)a_.data, ag_blas_ld(&a_, 4), (const float *)b_.data, ag_blas_ld(&b_, 4), 0, (float *)v1.data, (int)v1.shape[1]);
+    }
+    }
+    PyObject *result = res[0]; res[0] = NULL;
+    return result;
+fail:
+    for (int i = 0; i < 1; i++) Py_XDECREF(res[i]);
+    return NULL;
+}
+
+static PyMethodDef methods[] = {
+    {"make", (PyCFunction)(void (*)(void))make, METH_FASTCALL, "make the call state"},
+    {"run", (PyCFunction)(void (*)(void))run, METH_FASTCALL, "run the function"},
+    {NULL, NULL, 0, NULL}
+};
+
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, AG_MODULE_NAME_STR, NULL, -1,
+                                     methods};
+
+PyMODINIT_FUNC AG_INIT_FUNCTION(void) {
+    import_array();
+    return PyModule_Create(&module);
+}
