@@ -146,7 +146,7 @@ class CRenderer:
                 last_use[self._base(variable)] = position
         free = []
         for position, node in enumerate(order):
-            dying = [v for v in set(self._base(i) for i in node.inputs)
+            dying = [v for v in dict.fromkeys(self._base(i) for i in node.inputs)
                      if last_use.get(v) == position and v in self.slot_of]
             reuse_now = isinstance(node.op, Elemwise) and not self._is_view(node)
             if reuse_now:

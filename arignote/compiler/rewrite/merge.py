@@ -13,7 +13,10 @@ def merge(fgraph):
     """Replace equal constants by one, then nodes with equal op and inputs by one."""
     merged = 0
     constants = {}
-    for variable in list(fgraph.variables):
+    # In graph order, not set order: which duplicate survives must be deterministic.
+    ordered = dict.fromkeys([v for node in fgraph.toposort() for v in node.inputs] +
+                            list(fgraph.outputs))
+    for variable in ordered:
         if isinstance(variable, Constant) and variable in fgraph.variables:
             try:
                 key = variable.signature()
