@@ -144,6 +144,8 @@ class CRenderer:
         for position, node in enumerate(order):
             for variable in node.inputs:
                 last_use[self._base(variable)] = position
+        for variable in outputs:  # results copied at the end keep their memory until then
+            last_use[self._base(variable)] = len(order)
         free = []
         for position, node in enumerate(order):
             dying = [v for v in dict.fromkeys(self._base(i) for i in node.inputs)
