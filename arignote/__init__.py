@@ -8,6 +8,7 @@
 from .configparser import config  # noqa: F401
 from . import tensor  # noqa: F401
 from . import gradient, ifelse, printing  # noqa: F401
+from .printing import pp, pprint  # noqa: F401
 from .compiler.grad import grad  # noqa: F401
 from .gradient import Lop, Rop, subgraph_grad  # noqa: F401
 from .runtime.function import function  # noqa: F401

@@ -129,9 +129,11 @@ def debugprint(obj, depth=-1, print_type=False, file=None, ids="CHAR", stop_on_n
             roots.append((item.variable, None, {}))
         else:
             raise TypeError(f"debugprint cannot print an object of type {type(item).__name__}")
-    options = (print_type, ids, stop_on_name, print_destroy_map, print_view_map)
+    printer = _TreePrinter(out, done, print_type, ids, stop_on_name, print_destroy_map,
+                           print_view_map)
     for variable, order, storage in roots:
-        _print_tree(variable, depth, done, order, storage, options, out)
+        printer.tree(variable, depth, order=order, storage=storage)
+    printer.inner_graphs(depth)
     if file == "str":
         return out.getvalue()
     if file is None:
@@ -154,40 +156,95 @@ def _id_string(obj, done, ids):
     return done[obj]
 
 
-def _print_tree(root, depth, done, order, storage, options, out):
-    """Print one output's tree, preorder, with an explicit stack."""
-    print_type, ids, stop_on_name, print_destroy_map, print_view_map = options
-    stack = [(root, "", "", depth)]
-    while stack:
-        variable, prefix, prefix_child, level = stack.pop()
-        if level == 0:
-            continue
-        type_text = f" <{variable.type}>" if print_type else ""
-        node = variable.owner
-        if node is None:
-            data = f" {storage[variable]}" if variable in storage else ""
-            out.write(f"{prefix}{variable} {_id_string(variable, done, ids)}{type_text}"
-                      f"{data}".rstrip() + "\n")
-            continue
-        already_printed = node in done
-        label = _id_string(node, done, ids)
-        index = "" if len(node.outputs) == 1 else f".{variable.index}"
-        name = variable.name if variable.name is not None else ""
-        destroy = str(node.op.destroy_map) if print_destroy_map and node.op.destroy_map else ""
-        view = str(node.op.view_map) if print_view_map and node.op.view_map else ""
-        position = str(order[node]) if order and node in order else ""
-        data = f" {storage.get(node.outputs[0], '')}" if storage else ""
-        line = (f"{prefix}{node.op}{index} {label}{type_text} '{name}' {destroy} {view} "
-                f"{position}{data}")
-        out.write(line.rstrip() + "\n")
-        if already_printed or (stop_on_name and variable.name is not None):
-            continue
-        children = []
-        last = len(node.inputs) - 1
-        for position, child in enumerate(node.inputs):
-            child_prefix = prefix_child + (" " * 2 if position == last else " |")
-            children.append((child, prefix_child + " |", child_prefix, level - 1))
-        stack.extend(reversed(children))
+def _inner_to_outer(node, graph_index):
+    """The outer variable (or None) bound to each input of inner graph ``graph_index``."""
+    op = node.op
+    graph = op.inner_graphs[graph_index]
+    if hasattr(op, "outer_inputs"):
+        return list(op.outer_inputs(node, graph_index))
+    if type(op).__name__ == "IfElse":
+        return list(node.inputs[1:1 + len(graph.inputs)])
+    if type(op).__name__ == "Map":
+        return [None] + list(node.inputs[1:len(graph.inputs)])
+    return [None] * len(graph.inputs)
+
+
+class _TreePrinter:
+    """Writes debugprint trees; collects the nodes whose ops hold inner graphs."""
+
+    def __init__(self, out, done, print_type, ids, stop_on_name, print_destroy_map,
+                 print_view_map):
+        self.out, self.done, self.ids = out, done, ids
+        self.print_type, self.stop_on_name = print_type, stop_on_name
+        self.print_destroy_map, self.print_view_map = print_destroy_map, print_view_map
+        self.inner_nodes, self.inner_seen = [], set()
+
+    def tree(self, root, depth, prefix="", prefix_child="", order=None, storage=None,
+             arrows=None):
+        """Print the tree of ``root``, preorder, with an explicit stack.
+
+        ``arrows`` maps inner-graph inputs to the label of the outer variable they stand for.
+        """
+        storage, arrows = storage or {}, arrows or {}
+        stack = [(root, prefix, prefix_child, depth)]
+        while stack:
+            variable, prefix, prefix_child, level = stack.pop()
+            if level == 0:
+                continue
+            type_text = f" <{variable.type}>" if self.print_type else ""
+            node = variable.owner
+            if node is None:
+                data = f" {storage[variable]}" if variable in storage else ""
+                arrow = f" -> {arrows[variable]}" if variable in arrows else ""
+                self._write(f"{prefix}{variable} {_id_string(variable, self.done, self.ids)}"
+                            f"{type_text}{arrow}{data}")
+                continue
+            already_printed = node in self.done
+            label = _id_string(node, self.done, self.ids)
+            index = "" if len(node.outputs) == 1 else f".{variable.index}"
+            name = variable.name if variable.name is not None else ""
+            op = node.op
+            destroy = str(op.destroy_map) if self.print_destroy_map and op.destroy_map else ""
+            view = str(op.view_map) if self.print_view_map and op.view_map else ""
+            position = str(order[node]) if order and node in order else ""
+            data = f" {storage.get(node.outputs[0], '')}" if storage else ""
+            self._write(f"{prefix}{op}{index} {label}{type_text} '{name}' {destroy} {view} "
+                        f"{position}{data}")
+            if getattr(op, "inner_graphs", None) and node not in self.inner_seen:
+                self.inner_seen.add(node)
+                self.inner_nodes.append(node)
+            if already_printed or (self.stop_on_name and variable.name is not None):
+                continue
+            children = []
+            last = len(node.inputs) - 1
+            for position, child in enumerate(node.inputs):
+                child_prefix = prefix_child + (" " * 2 if position == last else " |")
+                children.append((child, prefix_child + " |", child_prefix, level - 1))
+            stack.extend(reversed(children))
+
+    def inner_graphs(self, depth):
+        """After the outer trees: each op's inner graphs, outputs marked ``>``, as Theano
+        prints scan's; inner inputs point (``->``) to the outer variables they receive."""
+        if not self.inner_nodes:
+            return
+        self._write("")
+        self._write("Inner graphs:")
+        position = 0
+        while position < len(self.inner_nodes):
+            node = self.inner_nodes[position]
+            position += 1
+            self._write("")
+            self.tree(node.outputs[0], 1)
+            for graph_index, graph in enumerate(node.op.inner_graphs):
+                outer = _inner_to_outer(node, graph_index)
+                arrows = {inner: _id_string(variable.owner or variable, self.done, self.ids)
+                          for inner, variable in zip(graph.inputs, outer)
+                          if variable is not None}
+                for output in graph.outputs:
+                    self.tree(output, depth, " >", " >", arrows=arrows)
+
+    def _write(self, line):
+        self.out.write(line.rstrip() + "\n")
 
 
 # ----------------------------------------------------------------------- pp

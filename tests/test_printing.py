@@ -134,6 +134,37 @@ def test_debugprint_print_storage_shows_input_values():
     assert "[3. 4.]" not in debugprint(f, file="str")
 
 
+def test_debugprint_inner_graphs_of_ifelse():
+    from arignote.ifelse import ifelse
+    a, b = T.dscalars("a", "b")
+    c = T.lscalar("c")
+    assert debugprint(ifelse(c, a * b, T.exp(a)), file="str") == (
+        "if{} [id A] ''\n"
+        " |c [id B]\n"
+        " |a [id C]\n"
+        " |b [id D]\n"
+        "\n"
+        "Inner graphs:\n"
+        "\n"
+        "if{} [id A] ''\n"
+        " >Elemwise{Mul} [id E] ''\n"
+        " > |a [id F] -> [id C]\n"
+        " > |b [id G] -> [id D]\n"
+        " >Elemwise{Exp} [id H] ''\n"
+        " > |a [id I] -> [id C]\n")
+
+
+def test_debugprint_inner_graph_arrows_point_to_outer_nodes():
+    a = T.dscalar("a")
+    x = T.dvector("x")
+    text = debugprint(T.jacobian(T.exp(x) * a, x), file="str")
+    outer, inner = text.split("Inner graphs:")
+    exp_line = next(line for line in lines(outer) if "Elemwise{Exp}" in line)
+    exp_id = exp_line[exp_line.index("[id "):exp_line.index("]") + 1]
+    assert f"-> {exp_id}" in inner
+    assert inner.count(" >") >= 1
+
+
 def test_debugprint_deep_chain_is_iterative():
     depth = 3 * sys.getrecursionlimit()
     x = T.dscalar("x")
@@ -213,6 +244,10 @@ def test_pp_deep_chain_is_iterative():
         out = T.exp(out)
     text = pp(out)
     assert text == "exp(" * depth + "x" + ")" * depth
+
+
+def test_pp_is_exported_at_top_level():
+    assert theano.pp is pp and theano.pprint is pp
 
 
 def test_pp_function_graph():
