@@ -68,9 +68,12 @@ def test_outputs_never_alias_inputs_shared_values_or_each_other():
 
 def test_out_borrow_returns_storage_without_copy():
     x = T.dvector("x")
-    f = function([x], Out(x, borrow=True))
+    # borrow=True allows (does not require) returning internal storage: the reference
+    # linker hands back the input itself, the C backend a fresh array.
+    f = function([x], Out(x, borrow=True), mode="FAST_COMPILE")
     a = np.ones(3)
     assert f(a) is a
+    np.testing.assert_array_equal(function([x], Out(x, borrow=True))(a), a)
     assert Out(x).borrow is False
 
 
@@ -497,7 +500,7 @@ def test_profile_summary():
         f(np.ones(4))
     text = f.profile.summary_text()
     assert "Message: profiled" in text and "3 calls" in text
-    assert "Elemwise{Exp}" in text and "Class" in text and "Apply" in text
+    assert "exp" in text.lower() and "Class" in text and "Apply" in text
     assert sum(f.profile.apply_callcount.values()) == 3 * len(f.maker.fgraph.apply_nodes)
     assert all(t >= 0 for t in f.profile.apply_time.values())
 

@@ -168,6 +168,15 @@ static inline PyObject *ag_to_numpy(const ag_array *a, int typenum, PyObject *ba
     return array;
 }
 
+/* A writable numpy view of `a`, for a node that overwrites its input (destroy_map). */
+static inline PyObject *ag_to_numpy_writable(const ag_array *a, int typenum, PyObject *base) {
+    PyObject *array = PyArray_New(&PyArray_Type, a->ndim, (npy_intp *)a->shape, typenum,
+                                  (npy_intp *)a->strides, a->data, 0,
+                                  NPY_ARRAY_ALIGNED | NPY_ARRAY_WRITEABLE, NULL);
+    (void)base;
+    return array;
+}
+
 /* A fresh, owned, C-contiguous copy of `a` as a numpy array. */
 static inline PyObject *ag_copy_to_numpy(const ag_array *a, int typenum) {
     PyObject *view = ag_to_numpy(a, typenum, NULL);
@@ -218,67 +227,26 @@ static inline const char *ag_shape_str(const ag_array *a, char *buffer, size_t s
     used += snprintf(buffer + used, size - used, "(");
     for (int i = 0; i < a->ndim && used < size; i++)
         used += snprintf(buffer + used, size - used, i + 1 == a->ndim && a->ndim > 1 ? "%ld"
-                         : "%ld, ", (long)a->shape[i]);
+                         : (a->ndim == 1 ? "%ld," : "%ld, "), (long)a->shape[i]);
     if (used < size) snprintf(buffer + used, size - used, ")");
     return buffer;
 }
 
-/* Raises `type` with "<node description>\n<message>"; descriptions come from Python. */
+/* Index of the node whose check failed last (read by Python to attach the node). */
+static int ag_failed_node = -1;
+
+/* Raises `type` with "<node head><message><node tail>"; the node's (head, tail) texts come
+ * from Python (the node, its input types, the user lines that built it). */
 #define AG_FAIL(type, descs, node, ...)                                                      \
     do {                                                                                     \
         char ag_message_[512];                                                               \
+        ag_failed_node = (node);                                                             \
         snprintf(ag_message_, sizeof ag_message_, __VA_ARGS__);                              \
-        PyErr_Format(type, "%s\n%U", ag_message_, PyTuple_GET_ITEM(descs, node));            \
+        PyObject *ag_desc_ = PyTuple_GET_ITEM(descs, node);                                  \
+        PyErr_Format(type, "%U%s%U", PyTuple_GET_ITEM(ag_desc_, 0), ag_message_,             \
+                     PyTuple_GET_ITEM(ag_desc_, 1));                                         \
         goto fail;                                                                           \
     } while (0)
-
-#ifdef AG_HAVE_BLAS
-#include <cblas.h>
-
-/* Makes a 1-d or 2-d operand usable by BLAS: row-major or column-major with positive
- * leading dimension (a 1-d one with a positive stride); otherwise packs it into `scratch`. */
-static inline int ag_blas_layout(ag_array *a, npy_intp itemsize, ag_slot *scratch) {
-    if (a->ndim == 2) {
-        if (a->shape[1] == 1) a->strides[1] = itemsize;
-        if (a->shape[0] == 1) a->strides[0] = a->shape[1] * itemsize;
-        int row_major = a->strides[1] == itemsize && a->strides[0] >= a->shape[1] * itemsize &&
-                        a->strides[0] % itemsize == 0;
-        int col_major = a->strides[0] == itemsize && a->strides[1] >= a->shape[0] * itemsize &&
-                        a->strides[1] % itemsize == 0;
-        if (row_major || col_major) return 0;
-    } else if (a->ndim == 1) {
-        if (a->shape[0] <= 1) a->strides[0] = itemsize;
-        if (a->strides[0] > 0 && a->strides[0] % itemsize == 0) return 0;
-    }
-    ag_array packed = *a;
-    if (ag_alloc_in_slot(&packed, scratch, itemsize) < 0) return -1;
-    ag_copy(&packed, a, itemsize);
-    *a = packed;
-    return 0;
-}
-
-static inline int ag_blas_is_row_major(const ag_array *a) {
-    return a->strides[1] != a->strides[0] ? a->strides[1] <= a->strides[0] : 1;
-}
-
-static inline enum CBLAS_TRANSPOSE ag_blas_trans(const ag_array *a) {
-    return ag_blas_is_row_major(a) ? CblasNoTrans : CblasTrans;
-}
-
-static inline int ag_blas_ld(const ag_array *a, npy_intp itemsize) {
-    npy_intp ld = (ag_blas_is_row_major(a) ? a->strides[0] : a->strides[1]) / itemsize;
-    return (int)(ld > 0 ? ld : 1);
-}
-
-/* Rows and columns of the matrix as stored (transposed when column-major). */
-static inline npy_intp ag_blas_rows(const ag_array *a) {
-    return ag_blas_is_row_major(a) ? a->shape[0] : a->shape[1];
-}
-
-static inline npy_intp ag_blas_cols(const ag_array *a) {
-    return ag_blas_is_row_major(a) ? a->shape[1] : a->shape[0];
-}
-#endif
 
 /* Integer helpers with Python semantics (floor division and modulo). */
 #define AG_DEFINE_INT_HELPERS(T, NAME)                                                       \

@@ -30,7 +30,9 @@ from ..compiler.graph import (
 )
 from ..compiler.types import TensorType
 from ..configparser import config
-from .clinker import C_LINKERS, native_linker
+from ..compiler.codegen import Unsupported
+from . import build
+from .clinker import C_LINKERS, BackendComparison, native_linker
 from .io import In, Out
 from .mode import get_mode
 from .profiling import ProfileStats
@@ -475,6 +477,12 @@ class FunctionMaker:
         if isinstance(mode.linker, str) and mode.linker in C_LINKERS and profile is None \
                 and not mode.node_checks():
             self.native = native_linker(fgraph, inputs, n_out, self.update_inputs, single)
+        self.comparison = None
+        if getattr(mode, "compare_with_c", False) and build.find_compiler() is not None:
+            try:
+                self.comparison = BackendComparison(fgraph, len(inputs))
+            except Unsupported:
+                self.comparison = None
         if profile is not None:
             profile.optimizer_time += linked - rewritten
             profile.linker_time += time.perf_counter() - linked
@@ -557,7 +565,11 @@ class Function:
         crun = self._crun
         if crun is not None:
             if not kwargs and len(args) == self._n_args:
-                result = crun(self._cstate, *args)
+                try:
+                    result = crun(self._cstate, *args)
+                except Exception as error:
+                    self.maker.native.explain(error)
+                    raise
                 if result is not NotImplemented:
                     return result if self._plain else self._shaped(result)
             return self._native_call(args, kwargs)
@@ -578,6 +590,8 @@ class Function:
         elif n_args < self._min_args:
             self._raise_missing(set(range(n_args)))
         outputs = self._run(values)
+        if self.maker.comparison is not None:
+            self.maker.comparison.check(values)
         return self._finish(outputs, values)
 
     def _native_call(self, args, kwargs):
@@ -595,7 +609,11 @@ class Function:
             del values[self._n_args:]
         elif n_args < self._min_args:
             self._raise_missing(set(range(n_args)))
-        result = self._crun(self._cstate, *values)
+        try:
+            result = self._crun(self._cstate, *values)
+        except Exception as error:
+            self.maker.native.explain(error)
+            raise
         if result is NotImplemented:
             raise TypeError(f"{self._title()}: an argument still has the wrong type after "
                             f"conversion; arguments: {[type(v).__name__ for v in values]}")

@@ -14,8 +14,10 @@ from ..configparser import config
 from .reference import DebugCheck, NanGuardCheck, ReferenceLinker
 
 def _fast_run(fgraph, mode):
-    from ..compiler.rewrite.pipeline import optimize
-    optimize(fgraph)
+    from ..compiler.rewrite.pipeline import PASSES, optimize
+    excluded = set(getattr(mode, "excluded", ()))
+    optimize(fgraph, [p for p in PASSES if p[0] not in excluded and
+                      p[0].split("_")[0] not in excluded])
 
 
 def _fast_compile(fgraph, mode):
@@ -117,17 +119,22 @@ class Mode:
 
 
 class DebugMode(Mode):
-    """Check each node: output types match values, undeclared views or overwrites raise.
+    """Check each node: output types match values, undeclared views or overwrites raise,
+    and the generated C agrees with the numpy reference node by node.
 
-    Raises a ``DebugModeError`` subclass (InvalidValueError, BadViewMap, BadDestroyMap)
-    naming the node and the user line that built it.
+    Raises a ``DebugModeError`` subclass (InvalidValueError, BadViewMap, BadDestroyMap,
+    BackendMismatch) naming the first failing node and the user line that built it.
+    Fusion is off in this mode so that each node is one of the user's operations.
     """
 
     def __init__(self, optimizer="fast_run", linker=None, **kwargs):
         super().__init__(linker, optimizer)
+        self.excluded = ("fusion",)
 
     def node_checks(self):
         return (DebugCheck(),)
+
+    compare_with_c = True
 
 
 class NanGuardMode(Mode):
@@ -139,6 +146,7 @@ class NanGuardMode(Mode):
     def __init__(self, nan_is_error=None, inf_is_error=None, big_is_error=None,
                  optimizer="default", linker=None):
         super().__init__(linker, optimizer)
+        self.excluded = ("fusion",)  # report the user's own node, not a fused kernel
         self.nan_is_error = True if nan_is_error is None else nan_is_error
         self.inf_is_error = True if inf_is_error is None else inf_is_error
         self.big_is_error = True if big_is_error is None else big_is_error

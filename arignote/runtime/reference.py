@@ -252,6 +252,10 @@ class DebugModeError(Exception):
     """An op broke its contract while running under DebugMode."""
 
 
+class BackendMismatch(DebugModeError):
+    """DebugMode: the generated C computed a different value than the numpy reference."""
+
+
 class InvalidValueError(DebugModeError):
     """An op's perform returned a value that its output type does not describe."""
 

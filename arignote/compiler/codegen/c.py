@@ -319,14 +319,17 @@ class CRenderer:
         self.plan.fallback_nodes.append(node)
         lines = [f"PyObject *args_ = PyTuple_New({len(node.inputs)});",
                  "if (!args_) goto fail;"]
+        destroyed = {i for inputs in getattr(node.op, "destroy_map", {}).values()
+                     for i in inputs}
         for i, variable in enumerate(node.inputs):
-            lines.append(f"{{ PyObject *a_ = ag_to_numpy(&{self.names[variable]}, "
+            wrap = "ag_to_numpy_writable" if i in destroyed else "ag_to_numpy"
+            lines.append(f"{{ PyObject *a_ = {wrap}(&{self.names[variable]}, "
                          f"{TYPENUMS[variable.dtype]}, NULL); if (!a_) {{ Py_DECREF(args_); "
                          f"goto fail; }} PyTuple_SET_ITEM(args_, {i}, a_); }}")
         lines.append(f"PyObject *outs_ = PyObject_CallOneArg(PyTuple_GET_ITEM(st->thunks, {k}),"
                      f" args_);")
         lines.append("Py_DECREF(args_);")
-        lines.append("if (!outs_) goto fail;")
+        lines.append(f"if (!outs_) {{ ag_failed_node = {ctx.index}; goto fail; }}")
         for j, output in enumerate(node.outputs):
             keep = self.keep_count
             self.keep_count += 1
@@ -432,7 +435,12 @@ fail:
     return NULL;
 }}
 
+static PyObject *failed_node(PyObject *self, PyObject *unused) {{
+    return PyLong_FromLong(ag_failed_node);
+}}
+
 static PyMethodDef methods[] = {{
+    {{"failed_node", failed_node, METH_NOARGS, "index of the node that raised last"}},
     {{"make", (PyCFunction)(void (*)(void))make, METH_FASTCALL, "make the call state"}},
     {{"run", (PyCFunction)(void (*)(void))run, METH_FASTCALL, "run the function"}},
     {{NULL, NULL, 0, NULL}}

@@ -99,6 +99,8 @@ def fuse(fgraph):
         if replacement.type != output.type:
             continue
         replacement.owner.trace = root.trace
+        # Errors inside the fused loop name every line that built one of its operations.
+        replacement.owner.tag.fused_traces = [n.trace for n in nodes if n.trace is not None]
         replacement.trace = root.trace
         fgraph.replace(output, replacement, reason="fusion")
         fused += 1
