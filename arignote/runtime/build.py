@@ -80,8 +80,8 @@ def include_flags():
             f"-I{KERNELS_DIR}"]
 
 
-@functools.lru_cache(maxsize=None)
 def _header_digest():
+    """Digest of the kernel headers (read each time: a few kB, and never stale)."""
     digest = hashlib.sha256()
     for name in sorted(os.listdir(KERNELS_DIR)):
         if name.endswith((".h", ".c")):
