@@ -248,6 +248,54 @@ static int ag_failed_node = -1;
         goto fail;                                                                           \
     } while (0)
 
+#ifdef AG_HAVE_BLAS
+#include <cblas.h>
+
+/* Makes a 1-d or 2-d operand usable by BLAS: row-major or column-major with positive
+ * leading dimension (a 1-d one with a positive stride); otherwise packs it into `scratch`. */
+static inline int ag_blas_layout(ag_array *a, npy_intp itemsize, ag_slot *scratch) {
+    if (a->ndim == 2) {
+        if (a->shape[1] == 1) a->strides[1] = itemsize;
+        if (a->shape[0] == 1) a->strides[0] = a->shape[1] * itemsize;
+        int row_major = a->strides[1] == itemsize && a->strides[0] >= a->shape[1] * itemsize &&
+                        a->strides[0] % itemsize == 0;
+        int col_major = a->strides[0] == itemsize && a->strides[1] >= a->shape[0] * itemsize &&
+                        a->strides[1] % itemsize == 0;
+        if (row_major || col_major) return 0;
+    } else if (a->ndim == 1) {
+        if (a->shape[0] <= 1) a->strides[0] = itemsize;
+        if (a->strides[0] > 0 && a->strides[0] % itemsize == 0) return 0;
+    }
+    ag_array packed = *a;
+    if (ag_alloc_in_slot(&packed, scratch, itemsize) < 0) return -1;
+    ag_copy(&packed, a, itemsize);
+    *a = packed;
+    return 0;
+}
+
+static inline int ag_blas_is_row_major(const ag_array *a) {
+    return a->strides[1] != a->strides[0] ? a->strides[1] <= a->strides[0] : 1;
+}
+
+static inline enum CBLAS_TRANSPOSE ag_blas_trans(const ag_array *a) {
+    return ag_blas_is_row_major(a) ? CblasNoTrans : CblasTrans;
+}
+
+static inline int ag_blas_ld(const ag_array *a, npy_intp itemsize) {
+    npy_intp ld = (ag_blas_is_row_major(a) ? a->strides[0] : a->strides[1]) / itemsize;
+    return (int)(ld > 0 ? ld : 1);
+}
+
+/* Rows and columns of the matrix as stored (transposed when column-major). */
+static inline npy_intp ag_blas_rows(const ag_array *a) {
+    return ag_blas_is_row_major(a) ? a->shape[0] : a->shape[1];
+}
+
+static inline npy_intp ag_blas_cols(const ag_array *a) {
+    return ag_blas_is_row_major(a) ? a->shape[1] : a->shape[0];
+}
+#endif
+
 /* Integer helpers with Python semantics (floor division and modulo). */
 #define AG_DEFINE_INT_HELPERS(T, NAME)                                                       \
     static inline T ag_floordiv_##NAME(T a, T b) {                                           \

@@ -76,7 +76,12 @@ fail:
     return NULL;
 }
 
+static PyObject *failed_node(PyObject *self, PyObject *unused) {
+    return PyLong_FromLong(ag_failed_node);
+}
+
 static PyMethodDef methods[] = {
+    {"failed_node", failed_node, METH_NOARGS, "index of the node that raised last"},
     {"make", (PyCFunction)(void (*)(void))make, METH_FASTCALL, "make the call state"},
     {"run", (PyCFunction)(void (*)(void))run, METH_FASTCALL, "run the function"},
     {NULL, NULL, 0, NULL}

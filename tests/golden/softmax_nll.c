@@ -131,7 +131,7 @@ static PyObject *run(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     { PyObject *a_ = ag_to_numpy(&c1, NPY_INT8, NULL); if (!a_) { Py_DECREF(args_); goto fail; } PyTuple_SET_ITEM(args_, 2, a_); }
     PyObject *outs_ = PyObject_CallOneArg(PyTuple_GET_ITEM(st->thunks, 0), args_);
     Py_DECREF(args_);
-    if (!outs_) goto fail;
+    if (!outs_) { ag_failed_node = 4; goto fail; }
     Py_XSETREF(st->keep[0], Py_NewRef(PyTuple_GET_ITEM(outs_, 0)));
     ag_from_numpy(&v5, (PyArrayObject *)st->keep[0]);
     Py_DECREF(outs_);
@@ -146,7 +146,7 @@ static PyObject *run(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     { PyObject *a_ = ag_to_numpy(&in1, NPY_INT32, NULL); if (!a_) { Py_DECREF(args_); goto fail; } PyTuple_SET_ITEM(args_, 2, a_); }
     PyObject *outs_ = PyObject_CallOneArg(PyTuple_GET_ITEM(st->thunks, 1), args_);
     Py_DECREF(args_);
-    if (!outs_) goto fail;
+    if (!outs_) { ag_failed_node = 5; goto fail; }
     Py_XSETREF(st->keep[1], Py_NewRef(PyTuple_GET_ITEM(outs_, 0)));
     ag_from_numpy(&v6, (PyArrayObject *)st->keep[1]);
     Py_DECREF(outs_);
@@ -206,7 +206,12 @@ fail:
     return NULL;
 }
 
+static PyObject *failed_node(PyObject *self, PyObject *unused) {
+    return PyLong_FromLong(ag_failed_node);
+}
+
 static PyMethodDef methods[] = {
+    {"failed_node", failed_node, METH_NOARGS, "index of the node that raised last"},
     {"make", (PyCFunction)(void (*)(void))make, METH_FASTCALL, "make the call state"},
     {"run", (PyCFunction)(void (*)(void))run, METH_FASTCALL, "run the function"},
     {NULL, NULL, 0, NULL}
