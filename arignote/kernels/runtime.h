@@ -73,6 +73,15 @@ AG_SIMD double log1p(double);
 AG_SIMD double expm1(double);
 #endif
 
+#include <time.h>
+
+/* Monotonic seconds, for profiling builds. */
+static inline double ag_now(void) {
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)now.tv_sec + 1e-9 * (double)now.tv_nsec;
+}
+
 static inline npy_intp ag_size(const ag_array *a) {
     npy_intp n = 1;
     for (int i = 0; i < a->ndim; i++) n *= a->shape[i];

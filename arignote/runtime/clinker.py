@@ -53,9 +53,11 @@ def _thunk(node):
 class CLinker:
     """Turns a FunctionGraph into a native ``run`` function (see module docstring)."""
 
-    def __init__(self, fgraph, n_args, n_outputs, update_targets, single_output):
+    def __init__(self, fgraph, n_args, n_outputs, update_targets, single_output,
+                 profile=False):
         self.n_args = n_args
-        renderer = codegen.CRenderer(fgraph, n_args, n_outputs, update_targets, single_output)
+        renderer = codegen.CRenderer(fgraph, n_args, n_outputs, update_targets, single_output,
+                                     profile=profile)
         self.source = renderer.render()
         self.plan = renderer.plan
         if config.print_source:
@@ -70,6 +72,11 @@ class CLinker:
         state = self.module.make(tuple(cells), consts, thunks, descs)
         return self.module.run, state
 
+    def timings(self, state):
+        """A view of the per-node times a profiling build records, in the shape that
+        ``ProfileStats`` reads (``schedule``, ``times``, ``calls``)."""
+        return _Timings(self, state)
+
     def explain(self, error):
         """Attach the failing node to an error raised by the generated code."""
         if getattr(error, "node", None) is None:
@@ -78,7 +85,25 @@ class CLinker:
                 error.node = self.plan.nodes[index]
 
 
-def native_linker(fgraph, specs, n_outputs, update_inputs, single):
+class _Timings:
+    def __init__(self, linker, state):
+        self.linker, self.state = linker, state
+        self.schedule = [(None, node) for node in linker.plan.nodes]
+        self.fallback = set(linker.plan.fallback_nodes)
+
+    def kind_of(self, node):
+        return "Py" if node in self.fallback else "C"
+
+    @property
+    def times(self):
+        return self.linker.module.timings(self.state)[0]
+
+    @property
+    def calls(self):
+        return self.linker.module.timings(self.state)[1]
+
+
+def native_linker(fgraph, specs, n_outputs, update_inputs, single, profile=False):
     """A CLinker for a function's graph, or None when it must run on the reference linker
     (no C compiler, a type C cannot hold, updates of explicit inputs)."""
     n_args = sum(1 for spec in specs if not spec.implicit)
@@ -95,7 +120,7 @@ def native_linker(fgraph, specs, n_outputs, update_inputs, single):
         return None
     try:
         return CLinker(fgraph, n_args, n_outputs, [p - n_args for p in update_inputs],
-                       single and n_outputs == 1)
+                       single and n_outputs == 1, profile=profile)
     except codegen.Unsupported:
         return None
 

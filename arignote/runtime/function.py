@@ -474,9 +474,10 @@ class FunctionMaker:
         linked = time.perf_counter()
         self.linker = mode.make_linker(fgraph, profile)
         self.native = None
-        if isinstance(mode.linker, str) and mode.linker in C_LINKERS and profile is None \
-                and not mode.node_checks():
-            self.native = native_linker(fgraph, inputs, n_out, self.update_inputs, single)
+        if isinstance(mode.linker, str) and mode.linker in C_LINKERS and \
+                not mode.node_checks():
+            self.native = native_linker(fgraph, inputs, n_out, self.update_inputs, single,
+                                        profile=profile is not None)
         self.comparison = None
         if getattr(mode, "compare_with_c", False) and build.find_compiler() is not None:
             try:
@@ -556,6 +557,8 @@ class Function:
             self._n_args = maker.native.n_args
             cells = tuple(c.storage for c in self.input_storage[self._n_args:])
             self._crun, self._cstate = maker.native.make(cells)
+            if self.profile is not None:
+                self.profile.add_linker(maker.native.timings(self._cstate))
         self._plain = not self._return_none and self._output_keys is None
         self.value = _ValueView(self)
         self.container = _ContainerView(self)
@@ -564,6 +567,12 @@ class Function:
     def __call__(self, *args, **kwargs):
         crun = self._crun
         if crun is not None:
+            if self.profile is not None:
+                start = time.perf_counter()
+                result = self._native_call(args, kwargs)
+                elapsed = time.perf_counter() - start
+                self.profile.record_call(elapsed, elapsed)
+                return result
             if not kwargs and len(args) == self._n_args:
                 try:
                     result = crun(self._cstate, *args)

@@ -79,17 +79,28 @@ class ProfileStats:
         lines.append(f"    Rewriting time: {self.optimizer_time:.6e}s")
         lines.append(f"    Linker time (schedule): {self.linker_time:.6e}s")
         lines.append("")
-        by_class, by_op = defaultdict(lambda: [0.0, 0, 0]), defaultdict(lambda: [0.0, 0, 0])
+        by_class = defaultdict(lambda: [0.0, 0, 0, "Py"])
+        by_op = defaultdict(lambda: [0.0, 0, 0, "Py"])
+        kinds = self._kinds()
         for node, seconds in times.items():
             for table, key in ((by_class, _class_name(node.op)), (by_op, str(node.op))):
                 entry = table[key]
                 entry[0] += seconds
                 entry[1] += calls.get(node, 0)
                 entry[2] += 1
+                entry[3] = kinds.get(node, "Py")
         lines += _table("Class", by_class, total, n_ops_to_print, "Class name")
         lines += _table("Ops", by_op, total, n_ops_to_print, "Op name")
         lines += self._apply_table(times, calls, total, n_apply_to_print)
         return "\n".join(lines)
+
+    def _kinds(self):
+        """{node: 'C' or 'Py'}: whether the node ran as generated C or through Python."""
+        kinds = {}
+        for linker in self._linkers:
+            for step in linker.schedule:
+                kinds[step[1]] = getattr(linker, "kind_of", lambda node: "Py")(step[1])
+        return kinds
 
     def _apply_table(self, times, calls, total, limit):
         positions = {}
@@ -123,12 +134,12 @@ def _table(title, table, total, limit, label):
              f"<% time> <sum %> <apply time> <time per call> <type> <#call> <#apply> <{label}>"]
     cumulative = 0.0
     ranked = sorted(table.items(), key=lambda item: -item[1][0])
-    for key, (seconds, count, n_apply) in ranked[:limit]:
+    for key, (seconds, count, n_apply, kind) in ranked[:limit]:
         share = 100.0 * seconds / total if total else 0.0
         cumulative += share
         per_call = seconds / count if count else 0.0
         lines.append(f"  {share:6.1f}%  {cumulative:6.1f}%  {seconds:10.3e}s  {per_call:10.3e}s"
-                     f"  Py  {count:6d}  {n_apply:4d}   {key}")
+                     f"  {kind:<2}  {count:6d}  {n_apply:4d}   {key}")
     if len(ranked) > limit:
         lines.append(f"   ... (remaining {len(ranked) - limit} {title.lower()} not shown)")
     lines.append("")

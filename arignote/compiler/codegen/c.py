@@ -108,7 +108,9 @@ class CRenderer:
     variables, and whose outputs are ``n_outputs`` results followed by update values
     (``update_targets[k]`` is the shared-input position the k-th update replaces)."""
 
-    def __init__(self, fgraph, n_args, n_outputs, update_targets, single_output):
+    def __init__(self, fgraph, n_args, n_outputs, update_targets, single_output,
+                 profile=False):
+        self.profile = profile
         self.fgraph = fgraph
         self.n_args = n_args
         self.n_outputs = n_outputs
@@ -249,10 +251,15 @@ class CRenderer:
                 body.append(f"ag_array {self.names[output]}; "
                             f"{self.names[output]}.ndim = {output.ndim};")
             ctx = Context(self, node, index)
+            if self.profile:
+                body.append(f"const double start{index}_ = ag_now();")
             if node in self.fallback:
                 body.append(self._fallback_code(node, ctx))
             else:
                 body.append("{\n" + self._emitter(node)(node, ctx) + "\n}")
+            if self.profile:
+                body.append(f"st->node_time[{index}] += ag_now() - start{index}_; "
+                            f"st->node_calls[{index}]++;")
         body += self._finish_code()
         return self._module(body, self._cast_helpers() + "\n\n".join(self.functions))
 
@@ -381,6 +388,7 @@ class CRenderer:
         n_spares = max(len(self.update_targets), 1)
         n_slots = max(self.n_slots, 1)
         n_keep = max(self.keep_count, 1)
+        n_nodes = max(len(self.plan.nodes), 1)
         indented = "\n".join("    " + line for chunk in body for line in chunk.split("\n"))
         return f"""/* arignote generated module */
 #include "runtime.h"
@@ -391,6 +399,8 @@ typedef struct {{
     ag_slot scratch_a, scratch_b;
     PyObject *spares[{n_spares}];
     PyObject *keep[{n_keep}];
+    double node_time[{n_nodes}];
+    long long node_calls[{n_nodes}];
 }} ag_state;
 
 static void state_free(PyObject *capsule) {{
@@ -435,12 +445,25 @@ fail:
     return NULL;
 }}
 
+static PyObject *timings(PyObject *self, PyObject *capsule) {{
+    ag_state *st = (ag_state *)PyCapsule_GetPointer(capsule, NULL);
+    if (!st) return NULL;
+    PyObject *times = PyList_New({n_nodes}), *calls = PyList_New({n_nodes});
+    if (!times || !calls) {{ Py_XDECREF(times); Py_XDECREF(calls); return NULL; }}
+    for (int i = 0; i < {n_nodes}; i++) {{
+        PyList_SET_ITEM(times, i, PyFloat_FromDouble(st->node_time[i]));
+        PyList_SET_ITEM(calls, i, PyLong_FromLongLong(st->node_calls[i]));
+    }}
+    return Py_BuildValue("(NN)", times, calls);
+}}
+
 static PyObject *failed_node(PyObject *self, PyObject *unused) {{
     return PyLong_FromLong(ag_failed_node);
 }}
 
 static PyMethodDef methods[] = {{
     {{"failed_node", failed_node, METH_NOARGS, "index of the node that raised last"}},
+    {{"timings", timings, METH_O, "seconds and calls per node (profiling builds)"}},
     {{"make", (PyCFunction)(void (*)(void))make, METH_FASTCALL, "make the call state"}},
     {{"run", (PyCFunction)(void (*)(void))run, METH_FASTCALL, "run the function"}},
     {{NULL, NULL, 0, NULL}}
