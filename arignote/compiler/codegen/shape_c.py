@@ -59,11 +59,11 @@ def alloc_code(node, ctx):
     lead = out.ndim - value.ndim
     for d in range(value.ndim):
         if not value.broadcastable[d]:
-            lines.append(f"if ({src}.shape[{d}] != {dst}.shape[{d + lead}] && {src}.shape[{d}] "
-                         f"!= 1) {{ " + ctx.fail(
-                             "ValueError", f"alloc: the value's dimension {d} has length %ld, "
-                             f"the requested shape %ld", f"(long){src}.shape[{d}]",
-                             f"(long){dst}.shape[{d + lead}]") + " }")
+            lines.append(f"if ({src}.shape[{d}] != {dst}.shape[{d + lead}]) {{ " + ctx.fail(
+                "ValueError", f"alloc: cannot fill shape (dimension {d + lead}: %ld) with a "
+                f"value whose dimension {d} has length %ld (only broadcastable dimensions "
+                f"stretch)", f"(long){dst}.shape[{d + lead}]", f"(long){src}.shape[{d}]") +
+                " }")
     lines.append(ctx.alloc(out))
     lines.append(f"ag_array b_ = {dst};")
     lines.append("b_.data = " + src + ".data;")
@@ -134,7 +134,8 @@ def specify_shape_code(node, ctx):
     for d, size in enumerate(shape):
         value = _int(ctx, size)
         lines.append(f"if ({value} >= 0 && {src}.shape[{d}] != {value}) {{ " + ctx.fail(
-            "ValueError", f"specify_shape: dimension {d} has length %ld, expected %ld",
+            "ValueError", f"specify_shape: dimension {d} has length %ld, expected shape "
+            f"length %ld",
             f"(long){src}.shape[{d}]", f"(long){value}") + " }")
     return "\n".join(lines)
 
@@ -156,7 +157,7 @@ def join_code(node, ctx):
             if d != axis:
                 lines.append(f"if ({name}.shape[{d}] != {dst}.shape[{d}]) {{ " + ctx.fail(
                     "ValueError", f"join: input {k} has length %ld in dimension {d}, "
-                    f"input 0 has %ld", f"(long){name}.shape[{d}]",
+                    f"input 0 has %ld; dimensions other than the axis must match", f"(long){name}.shape[{d}]",
                     f"(long){dst}.shape[{d}]") + " }")
         lines.append(f"{dst}.shape[{axis}] += {name}.shape[{axis}];")
     lines.append(ctx.alloc(out))

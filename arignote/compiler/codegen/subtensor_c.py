@@ -50,12 +50,18 @@ def _view_code(ctx, idx_list, x, source, target, pieces):
             o += 1
         elif isinstance(entry, tuple):
             start, stop, step = entry
+            # Pieces are consumed in pattern order: start, stop, step.
+            start_value = part(start, None)
+            stop_value = part(stop, None)
+            step_value = part(step, "1")
             lines.append("{")
-            lines.append(f"    Py_ssize_t step_ = {part(step, '1')};")
+            lines.append(f"    Py_ssize_t step_ = {step_value};")
             lines.append("    if (step_ == 0) { " + ctx.fail("ValueError",
                                                              "slice step cannot be zero") + " }")
-            lines.append(f"    Py_ssize_t start_ = {part(start, '(step_ < 0 ? PY_SSIZE_T_MAX : 0)')};")
-            lines.append(f"    Py_ssize_t stop_ = {part(stop, '(step_ < 0 ? PY_SSIZE_T_MIN : PY_SSIZE_T_MAX)')};")
+            lines.append(f"    Py_ssize_t start_ = "
+                         f"{start_value or '(step_ < 0 ? PY_SSIZE_T_MAX : 0)'};")
+            lines.append(f"    Py_ssize_t stop_ = "
+                         f"{stop_value or '(step_ < 0 ? PY_SSIZE_T_MIN : PY_SSIZE_T_MAX)'};")
             lines.append(f"    Py_ssize_t n_ = PySlice_AdjustIndices({source}.shape[{d}], "
                          f"&start_, &stop_, step_);")
             lines.append(f"    {target}.shape[{o}] = n_; "
@@ -143,7 +149,7 @@ def _write_value(ctx, target, target_ndim, value, value_var, set_instead, dtype,
         lines.append(f"if ({value}.shape[{v}] != {target}.shape[{d}]) {{ if ({value}.shape[{v}]"
                      f" == 1 && {int(value_var.broadcastable[v])}) w_.strides[{d}] = 0; else {{ "
                      f"char a_[64], b_[64]; " + ctx.fail(
-                         "ValueError", f"cannot {what} a value of shape %s into a subtensor "
+                         "ValueError", "cannot write a value of shape %s into a subtensor "
                          f"of shape %s", f"ag_shape_str(&{value}, a_, 64)",
                          f"ag_shape_str(&{target}, b_, 64)") + f" }} }} else w_.strides[{d}] = "
                      f"{value}.strides[{v}];")
