@@ -21,7 +21,7 @@ KERNELS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__fil
 # -O1 halves compile time against -O2; the hot loops lose nothing, because their
 # `#pragma omp simd` forces vectorisation at any level (see DESIGN.md on compile budgets).
 BASE_FLAGS = ["-O1", "-march=native", "-fPIC", "-std=gnu11", "-fopenmp", "-fno-math-errno",
-              "-fno-strict-aliasing", "-w"]
+              "-fno-strict-aliasing", "-fwrapv", "-pipe", "-w"]
 
 
 class CompileError(RuntimeError):
