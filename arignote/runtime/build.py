@@ -7,11 +7,13 @@ import functools
 import hashlib
 import os
 import platform
+import shlex
 import shutil
 import subprocess
 import sys
 import sysconfig
 import tempfile
+import time
 
 import numpy as np
 
@@ -103,30 +105,40 @@ def identity(compiler):
 
 
 def precompiled_header(compiler, cache_root):
-    """Directory holding ``runtime.h.gch`` for these flags, built once (None if it fails)."""
+    """Directory holding ``runtime.h.gch`` for these flags, or None while it does not exist.
+
+    The first caller starts building it in the background (a detached compiler process
+    that renames its result into place), so a cold compile never waits for it; later
+    compiles load the precompiled header instead of parsing Python.h and numpy's headers.
+    """
     key = hashlib.sha256(identity(compiler).encode()).hexdigest()[:20]
     directory = os.path.join(cache_root, f"pch-{key}")
-    target = os.path.join(directory, "runtime.h.gch")
-    if os.path.exists(target):
+    if os.path.exists(os.path.join(directory, "runtime.h.gch")):
         return directory
     os.makedirs(cache_root, mode=0o700, exist_ok=True)
-    scratch = tempfile.mkdtemp(prefix="pch-", dir=cache_root)
+    marker = directory + ".building"
     try:
-        blas_compile, _ = blas_flags()
-        command = [compiler, *BASE_FLAGS, *blas_compile, *include_flags(), "-x", "c-header",
-                   os.path.join(KERNELS_DIR, "runtime.h"), "-o",
-                   os.path.join(scratch, "runtime.h.gch")]
-        result = subprocess.run(command, capture_output=True, text=True)
-        if result.returncode != 0:
-            return None
-        try:
-            os.rename(scratch, directory)
-        except OSError:
-            pass  # another process won the race: its header is as good as ours
-        return directory if os.path.exists(target) else None
-    finally:
-        if os.path.isdir(scratch):
-            shutil.rmtree(scratch, ignore_errors=True)
+        if time.time() - os.path.getmtime(marker) < 120:
+            return None  # another process is building it
+        os.unlink(marker)
+    except OSError:
+        pass
+    try:
+        fd = os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+        os.close(fd)
+    except OSError:
+        return None
+    scratch = tempfile.mkdtemp(prefix="pch-", dir=cache_root)
+    blas_compile, _ = blas_flags()
+    command = [compiler, *BASE_FLAGS, *blas_compile, *include_flags(), "-x", "c-header",
+               os.path.join(KERNELS_DIR, "runtime.h"), "-o",
+               os.path.join(scratch, "runtime.h.gch")]
+    script = (f"{shlex.join(command)} && mv {shlex.quote(scratch)} {shlex.quote(directory)}; "
+              f"rm -rf {shlex.quote(scratch)} {shlex.quote(marker)}")
+    subprocess.Popen(["/bin/sh", "-c", script], stdin=subprocess.DEVNULL,
+                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                     start_new_session=True)
+    return None
 
 
 def compile_module(source, module_name, output_path, compiler, pch_dir=None):
