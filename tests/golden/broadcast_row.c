@@ -7,6 +7,8 @@ typedef struct {
     ag_slot scratch_a, scratch_b;
     PyObject *spares[1];
     PyObject *keep[1];
+    double node_time[6];
+    long long node_calls[6];
 } ag_state;
 
 static void state_free(PyObject *capsule) {
@@ -40,19 +42,7 @@ static PyObject *make(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     return capsule;
 }
 
-/* Composite{mul,cast{float64},truediv} */
-static __attribute__((noinline)) void kernel7(npy_intp lo, npy_intp hi, const npy_int64 *p0, const npy_int64 *p1, const double *p2, double *q0) {
-    #pragma omp simd
-    for (npy_intp i = lo; i < hi; i++) {
-        const npy_int64 x0 = p0[i];
-        const npy_int64 x1 = p1[i];
-        const double x2 = p2[i];
-        const npy_int64 t0 = (npy_int64)((x0 * x1));
-        const double t1 = (double)(((float64)t0));
-        const double t2 = (double)(((float64)(x2) / (float64)(t1)));
-        q0[i] = (double)(t2);
-    }
-}
+
 static PyObject *run(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     ag_state *st = (ag_state *)PyCapsule_GetPointer(args[0], NULL);
     if (!st) return NULL;
@@ -100,27 +90,14 @@ static PyObject *run(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     ag_array v4; v4.ndim = 0;
     {
     if (ag_alloc_in_slot(&v4, &st->slots[2], 8) < 0) goto fail;
-    const npy_intp n_ = ag_size(&v4);
-    if (ag_is_contiguous(&v1, 8) && ag_is_contiguous(&v2, 8) && ag_is_contiguous(&v3, 8)) {
-        if (n_ > 131072) {
-            #pragma omp parallel
-            {
-                const npy_intp nt_ = omp_get_num_threads(), t_ = omp_get_thread_num();
-                const npy_intp chunk_ = (n_ + nt_ - 1) / nt_;
-                const npy_intp lo_ = t_ * chunk_, hi_ = lo_ + chunk_ < n_ ? lo_ + chunk_ : n_;
-                if (lo_ < hi_) kernel7(lo_, hi_, (const npy_int64 *)v1.data, (const npy_int64 *)v2.data, (const double *)v3.data, (double *)v4.data);
-            }
-        } else kernel7(0, n_, (const npy_int64 *)v1.data, (const npy_int64 *)v2.data, (const double *)v3.data, (double *)v4.data);
-    } else {
-        {
-            const npy_int64 x0 = *(const npy_int64 *)(v1.data + 0);
-            const npy_int64 x1 = *(const npy_int64 *)(v2.data + 0);
-            const double x2 = *(const double *)(v3.data + 0);
-            const npy_int64 t0 = (npy_int64)((x0 * x1));
-            const double t1 = (double)(((float64)t0));
-            const double t2 = (double)(((float64)(x2) / (float64)(t1)));
-            *(double *)(v4.data + 0) = (double)(t2);
-        }
+    {
+        const npy_int64 x0 = *(const npy_int64 *)(v1.data + 0);
+        const npy_int64 x1 = *(const npy_int64 *)(v2.data + 0);
+        const double x2 = *(const double *)(v3.data + 0);
+        const npy_int64 t0 = (npy_int64)((x0 * x1));
+        const double t1 = (double)(((float64)t0));
+        const double t2 = (double)(((float64)(x2) / (float64)(t1)));
+        *(double *)(v4.data + 0) = (double)(t2);
     }
     }
     /* 4: DimShuffle{x,x}(float64()) */
@@ -156,12 +133,25 @@ fail:
     return NULL;
 }
 
+static PyObject *timings(PyObject *self, PyObject *capsule) {
+    ag_state *st = (ag_state *)PyCapsule_GetPointer(capsule, NULL);
+    if (!st) return NULL;
+    PyObject *times = PyList_New(6), *calls = PyList_New(6);
+    if (!times || !calls) { Py_XDECREF(times); Py_XDECREF(calls); return NULL; }
+    for (int i = 0; i < 6; i++) {
+        PyList_SET_ITEM(times, i, PyFloat_FromDouble(st->node_time[i]));
+        PyList_SET_ITEM(calls, i, PyLong_FromLongLong(st->node_calls[i]));
+    }
+    return Py_BuildValue("(NN)", times, calls);
+}
+
 static PyObject *failed_node(PyObject *self, PyObject *unused) {
     return PyLong_FromLong(ag_failed_node);
 }
 
 static PyMethodDef methods[] = {
     {"failed_node", failed_node, METH_NOARGS, "index of the node that raised last"},
+    {"timings", timings, METH_O, "seconds and calls per node (profiling builds)"},
     {"make", (PyCFunction)(void (*)(void))make, METH_FASTCALL, "make the call state"},
     {"run", (PyCFunction)(void (*)(void))run, METH_FASTCALL, "run the function"},
     {NULL, NULL, 0, NULL}

@@ -7,6 +7,8 @@ typedef struct {
     ag_slot scratch_a, scratch_b;
     PyObject *spares[1];
     PyObject *keep[1];
+    double node_time[1];
+    long long node_calls[1];
 } ag_state;
 
 static void state_free(PyObject *capsule) {
@@ -40,16 +42,7 @@ static PyObject *make(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     return capsule;
 }
 
-/* Mul */
-static __attribute__((noinline)) void kernel3(npy_intp lo, npy_intp hi, const float *restrict p0, const float *restrict p1, float *restrict q0) {
-    #pragma omp simd
-    for (npy_intp i = lo; i < hi; i++) {
-        const float x0 = p0[i];
-        const float x1 = p1[i];
-        const float t0 = (float)((x0 * x1));
-        q0[i] = (float)(t0);
-    }
-}
+
 static PyObject *run(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     ag_state *st = (ag_state *)PyCapsule_GetPointer(args[0], NULL);
     if (!st) return NULL;
@@ -62,54 +55,28 @@ static PyObject *run(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     ag_array in0; ag_from_numpy(&in0, (PyArrayObject *)args[1]);
     if (!ag_accept(args[2], NPY_FLOAT32, 2, "00")) Py_RETURN_NOTIMPLEMENTED;
     ag_array in1; ag_from_numpy(&in1, (PyArrayObject *)args[2]);
-    /* 0: Elemwise{Mul}(float32(False, False), float32(False, False)) */
-    ag_array v1; v1.ndim = 2;
-    {
-    if (in1.shape[0] != in0.shape[0]) { char a_[64], b_[64]; AG_FAIL(PyExc_ValueError, st->descs, 0, "input shapes %s and %s do not match in dimension 0 (inputs 0 and 1); broadcasting needs that dimension declared broadcastable", ag_shape_str(&in0, a_, 64), ag_shape_str(&in1, b_, 64)); }
-    v1.shape[0] = in0.shape[0];
-    if (in1.shape[1] != in0.shape[1]) { char a_[64], b_[64]; AG_FAIL(PyExc_ValueError, st->descs, 0, "input shapes %s and %s do not match in dimension 1 (inputs 0 and 1); broadcasting needs that dimension declared broadcastable", ag_shape_str(&in0, a_, 64), ag_shape_str(&in1, b_, 64)); }
-    v1.shape[1] = in0.shape[1];
-    if (ag_alloc_in_slot(&v1, &st->slots[0], 4) < 0) goto fail;
-    const npy_intp n_ = ag_size(&v1);
-    if (ag_is_contiguous(&in0, 4) && ag_is_contiguous(&in1, 4)) {
-        if (n_ > 131072) {
-            #pragma omp parallel
-            {
-                const npy_intp nt_ = omp_get_num_threads(), t_ = omp_get_thread_num();
-                const npy_intp chunk_ = (n_ + nt_ - 1) / nt_;
-                const npy_intp lo_ = t_ * chunk_, hi_ = lo_ + chunk_ < n_ ? lo_ + chunk_ : n_;
-                if (lo_ < hi_) kernel3(lo_, hi_, (const float *)in0.data, (const float *)in1.data, (float *)v1.data);
-            }
-        } else kernel3(0, n_, (const float *)in0.data, (const float *)in1.data, (float *)v1.data);
-    } else {
-        for (npy_intp i0 = 0; i0 < v1.shape[0]; i0++) {
-            for (npy_intp i1 = 0; i1 < v1.shape[1]; i1++) {
-                const float x0 = *(const float *)(in0.data + i0 * in0.strides[0] + i1 * in0.strides[1]);
-                const float x1 = *(const float *)(in1.data + i0 * in1.strides[0] + i1 * in1.strides[1]);
-                const float t0 = (float)((x0 * x1));
-                *(float *)(v1.data + i0 * v1.strides[0] + i1 * v1.strides[1]) = (float)(t0);
-            }
-        }
-    }
-    }
-    /* 1: Sum{(0, 1), None, None}(float32(False, False)) */
-    ag_array v2; v2.ndim = 0;
+    /* 0: FusedReduce{sum, (0, 1), Mul}(float32(False, False), float32(False, False)) */
+    ag_array v1; v1.ndim = 0;
     {
     npy_intp shape_[2];
-    shape_[0] = v1.shape[0];
-    shape_[1] = v1.shape[1];
-    if (ag_alloc_array(&v2, &res[0], NPY_FLOAT32) < 0) goto fail;
+    if (in1.shape[0] != in0.shape[0]) { char a_[64], b_[64]; AG_FAIL(PyExc_ValueError, st->descs, 0, "input shapes %s and %s do not match in dimension 0", ag_shape_str(&in0, a_, 64), ag_shape_str(&in1, b_, 64)); }
+    shape_[0] = in0.shape[0];
+    if (in1.shape[1] != in0.shape[1]) { char a_[64], b_[64]; AG_FAIL(PyExc_ValueError, st->descs, 0, "input shapes %s and %s do not match in dimension 1", ag_shape_str(&in0, a_, 64), ag_shape_str(&in1, b_, 64)); }
+    shape_[1] = in0.shape[1];
+    if (ag_alloc_array(&v1, &res[0], NPY_FLOAT32) < 0) goto fail;
     double acc_ = 0;
     {
         for (npy_intp i0 = 0; i0 < shape_[0]; i0++) {
             for (npy_intp i1 = 0; i1 < shape_[1]; i1++) {
-                const float x0 = *(const float *)(v1.data + i0 * v1.strides[0] + i1 * v1.strides[1]);
-                const double v_ = (double)(x0);
+                const float x0 = *(const float *)(in0.data + i0 * in0.strides[0] + i1 * in0.strides[1]);
+                const float x1 = *(const float *)(in1.data + i0 * in1.strides[0] + i1 * in1.strides[1]);
+                const double e0 = (double)((((float64)(x0)) * ((float64)(x1))));
+                const double v_ = (double)(e0);
                 acc_ += (double)v_;
             }
         }
     }
-    *(float *)v2.data = (float)acc_;
+    *(float *)v1.data = (float)acc_;
     }
     PyObject *result = res[0]; res[0] = NULL;
     return result;
@@ -118,12 +85,25 @@ fail:
     return NULL;
 }
 
+static PyObject *timings(PyObject *self, PyObject *capsule) {
+    ag_state *st = (ag_state *)PyCapsule_GetPointer(capsule, NULL);
+    if (!st) return NULL;
+    PyObject *times = PyList_New(1), *calls = PyList_New(1);
+    if (!times || !calls) { Py_XDECREF(times); Py_XDECREF(calls); return NULL; }
+    for (int i = 0; i < 1; i++) {
+        PyList_SET_ITEM(times, i, PyFloat_FromDouble(st->node_time[i]));
+        PyList_SET_ITEM(calls, i, PyLong_FromLongLong(st->node_calls[i]));
+    }
+    return Py_BuildValue("(NN)", times, calls);
+}
+
 static PyObject *failed_node(PyObject *self, PyObject *unused) {
     return PyLong_FromLong(ag_failed_node);
 }
 
 static PyMethodDef methods[] = {
     {"failed_node", failed_node, METH_NOARGS, "index of the node that raised last"},
+    {"timings", timings, METH_O, "seconds and calls per node (profiling builds)"},
     {"make", (PyCFunction)(void (*)(void))make, METH_FASTCALL, "make the call state"},
     {"run", (PyCFunction)(void (*)(void))run, METH_FASTCALL, "run the function"},
     {NULL, NULL, 0, NULL}

@@ -3,10 +3,12 @@
 
 typedef struct {
     PyObject *cells, *consts, *thunks, *descs;
-    ag_slot slots[7];
+    ag_slot slots[6];
     ag_slot scratch_a, scratch_b;
     PyObject *spares[2];
     PyObject *keep[1];
+    double node_time[18];
+    long long node_calls[18];
 } ag_state;
 
 static void state_free(PyObject *capsule) {
@@ -14,7 +16,7 @@ static void state_free(PyObject *capsule) {
     if (!st) return;
     Py_XDECREF(st->cells); Py_XDECREF(st->consts); Py_XDECREF(st->thunks);
     Py_XDECREF(st->descs);
-    for (int i = 0; i < 7; i++) free(st->slots[i].ptr);
+    for (int i = 0; i < 6; i++) free(st->slots[i].ptr);
     free(st->scratch_a.ptr); free(st->scratch_b.ptr);
     for (int i = 0; i < 2; i++) Py_XDECREF(st->spares[i]);
     for (int i = 0; i < 1; i++) Py_XDECREF(st->keep[i]);
@@ -41,7 +43,7 @@ static PyObject *make(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
 }
 
 /* Add */
-static __attribute__((noinline)) void kernel21(npy_intp lo, npy_intp hi, const double *p0, const double b1, double *q0) {
+static __attribute__((noinline)) void kernel19(npy_intp lo, npy_intp hi, const double *p0, const double b1, double *q0) {
     #pragma omp simd
     for (npy_intp i = lo; i < hi; i++) {
         const double x0 = p0[i];
@@ -52,7 +54,7 @@ static __attribute__((noinline)) void kernel21(npy_intp lo, npy_intp hi, const d
 }
 
 /* Neg */
-static __attribute__((noinline)) void kernel22(npy_intp lo, npy_intp hi, const double *restrict p0, double *restrict q0) {
+static __attribute__((noinline)) void kernel20(npy_intp lo, npy_intp hi, const double *restrict p0, double *restrict q0) {
     #pragma omp simd
     for (npy_intp i = lo; i < hi; i++) {
         const double x0 = p0[i];
@@ -62,7 +64,7 @@ static __attribute__((noinline)) void kernel22(npy_intp lo, npy_intp hi, const d
 }
 
 /* Composite{sub} */
-static __attribute__((noinline)) void kernel23(npy_intp lo, npy_intp hi, const double *restrict p0, double *restrict q0) {
+static __attribute__((noinline)) void kernel21(npy_intp lo, npy_intp hi, const double *restrict p0, double *restrict q0) {
     #pragma omp simd
     for (npy_intp i = lo; i < hi; i++) {
         const double x0 = p0[i];
@@ -71,70 +73,8 @@ static __attribute__((noinline)) void kernel23(npy_intp lo, npy_intp hi, const d
     }
 }
 
-/* Composite{softplus,mul,softplus,neg,mul,sub} */
-static __attribute__((noinline)) void kernel24(npy_intp lo, npy_intp hi, const double *restrict p0, const double *restrict p1, const double *restrict p2, const double *restrict p3, double *restrict q0) {
-    #pragma omp simd
-    for (npy_intp i = lo; i < hi; i++) {
-        const double x0 = p0[i];
-        const double x1 = p1[i];
-        const double x2 = p2[i];
-        const double x3 = p3[i];
-        const double t0 = (double)((log1p(exp(-fabs(((float64)(x0))))) + fmax(((float64)(x0)), 0)));
-        const double t1 = (double)((x1 * t0));
-        const double t2 = (double)((log1p(exp(-fabs(((float64)(x2))))) + fmax(((float64)(x2)), 0)));
-        const double t3 = (double)((-t2));
-        const double t4 = (double)((x3 * t3));
-        const double t5 = (double)((t1 - t4));
-        q0[i] = (double)(t5);
-    }
-}
-
-/* Cast{float64} */
-static __attribute__((noinline)) void kernel25(npy_intp lo, npy_intp hi, const npy_int64 *p0, double *q0) {
-    #pragma omp simd
-    for (npy_intp i = lo; i < hi; i++) {
-        const npy_int64 x0 = p0[i];
-        const double t0 = (double)(((float64)x0));
-        q0[i] = (double)(t0);
-    }
-}
-
-/* Sqr */
-static __attribute__((noinline)) void kernel26(npy_intp lo, npy_intp hi, const double *restrict p0, double *restrict q0) {
-    #pragma omp simd
-    for (npy_intp i = lo; i < hi; i++) {
-        const double x0 = p0[i];
-        const double t0 = (double)((x0 * x0));
-        q0[i] = (double)(t0);
-    }
-}
-
-/* Composite{truediv,mul,add} */
-static __attribute__((noinline)) void kernel27(npy_intp lo, npy_intp hi, const double *restrict p0, const double *restrict p1, const double *restrict p2, double *restrict q0) {
-    #pragma omp simd
-    for (npy_intp i = lo; i < hi; i++) {
-        const double x0 = p0[i];
-        const double x1 = p1[i];
-        const double x2 = p2[i];
-        const double t0 = (double)(((float64)(x0) / (float64)(x1)));
-        const double t1 = (double)((((double)0.01) * x2));
-        const double t2 = (double)((t0 + t1));
-        q0[i] = (double)(t2);
-    }
-}
-
-/* Composite{truediv} */
-static __attribute__((noinline)) void kernel28(npy_intp lo, npy_intp hi, const double *p0, double *q0) {
-    #pragma omp simd
-    for (npy_intp i = lo; i < hi; i++) {
-        const double x0 = p0[i];
-        const double t0 = (double)(((float64)(((double)1.0)) / (float64)(x0)));
-        q0[i] = (double)(t0);
-    }
-}
-
 /* Composite{neg,mul,sigmoid,mul,mul,sigmoid,mul,add} */
-static __attribute__((noinline)) void kernel29(npy_intp lo, npy_intp hi, const double *p0, const double b1, const double *p2, const double *p3, const double *p4, double *q0) {
+static __attribute__((noinline)) void kernel22(npy_intp lo, npy_intp hi, const double *p0, const double b1, const double *p2, const double *p3, const double *p4, double *q0) {
     #pragma omp simd
     for (npy_intp i = lo; i < hi; i++) {
         const double x0 = p0[i];
@@ -155,7 +95,7 @@ static __attribute__((noinline)) void kernel29(npy_intp lo, npy_intp hi, const d
 }
 
 /* Composite{mul,add,mul,sub} */
-static __attribute__((noinline)) void kernel30(npy_intp lo, npy_intp hi, const double *restrict p0, const double *restrict p1, double *restrict q0) {
+static __attribute__((noinline)) void kernel23(npy_intp lo, npy_intp hi, const double *restrict p0, const double *restrict p1, double *restrict q0) {
     #pragma omp simd
     for (npy_intp i = lo; i < hi; i++) {
         const double x0 = p0[i];
@@ -165,18 +105,6 @@ static __attribute__((noinline)) void kernel30(npy_intp lo, npy_intp hi, const d
         const double t2 = (double)((((double)0.1) * t1));
         const double t3 = (double)((x0 - t2));
         q0[i] = (double)(t3);
-    }
-}
-
-/* Composite{mul,sub} */
-static __attribute__((noinline)) void kernel31(npy_intp lo, npy_intp hi, const double *restrict p0, const double *restrict p1, double *restrict q0) {
-    #pragma omp simd
-    for (npy_intp i = lo; i < hi; i++) {
-        const double x0 = p0[i];
-        const double x1 = p1[i];
-        const double t0 = (double)((((double)0.1) * x0));
-        const double t1 = (double)((x1 - t0));
-        q0[i] = (double)(t1);
     }
 }
 static PyObject *run(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
@@ -227,9 +155,9 @@ static PyObject *run(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
                 const npy_intp nt_ = omp_get_num_threads(), t_ = omp_get_thread_num();
                 const npy_intp chunk_ = (n_ + nt_ - 1) / nt_;
                 const npy_intp lo_ = t_ * chunk_, hi_ = lo_ + chunk_ < n_ ? lo_ + chunk_ : n_;
-                if (lo_ < hi_) kernel21(lo_, hi_, (const double *)v1.data, *(const double *)v2.data, (double *)v3.data);
+                if (lo_ < hi_) kernel19(lo_, hi_, (const double *)v1.data, *(const double *)v2.data, (double *)v3.data);
             }
-        } else kernel21(0, n_, (const double *)v1.data, *(const double *)v2.data, (double *)v3.data);
+        } else kernel19(0, n_, (const double *)v1.data, *(const double *)v2.data, (double *)v3.data);
     } else {
         for (npy_intp i0 = 0; i0 < v3.shape[0]; i0++) {
             const double x0 = *(const double *)(v1.data + i0 * v1.strides[0]);
@@ -252,9 +180,9 @@ static PyObject *run(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
                 const npy_intp nt_ = omp_get_num_threads(), t_ = omp_get_thread_num();
                 const npy_intp chunk_ = (n_ + nt_ - 1) / nt_;
                 const npy_intp lo_ = t_ * chunk_, hi_ = lo_ + chunk_ < n_ ? lo_ + chunk_ : n_;
-                if (lo_ < hi_) kernel22(lo_, hi_, (const double *)v3.data, (double *)v4.data);
+                if (lo_ < hi_) kernel20(lo_, hi_, (const double *)v3.data, (double *)v4.data);
             }
-        } else kernel22(0, n_, (const double *)v3.data, (double *)v4.data);
+        } else kernel20(0, n_, (const double *)v3.data, (double *)v4.data);
     } else {
         for (npy_intp i0 = 0; i0 < v4.shape[0]; i0++) {
             const double x0 = *(const double *)(v3.data + i0 * v3.strides[0]);
@@ -276,9 +204,9 @@ static PyObject *run(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
                 const npy_intp nt_ = omp_get_num_threads(), t_ = omp_get_thread_num();
                 const npy_intp chunk_ = (n_ + nt_ - 1) / nt_;
                 const npy_intp lo_ = t_ * chunk_, hi_ = lo_ + chunk_ < n_ ? lo_ + chunk_ : n_;
-                if (lo_ < hi_) kernel23(lo_, hi_, (const double *)in1.data, (double *)v5.data);
+                if (lo_ < hi_) kernel21(lo_, hi_, (const double *)in1.data, (double *)v5.data);
             }
-        } else kernel23(0, n_, (const double *)in1.data, (double *)v5.data);
+        } else kernel21(0, n_, (const double *)in1.data, (double *)v5.data);
     } else {
         for (npy_intp i0 = 0; i0 < v5.shape[0]; i0++) {
             const double x0 = *(const double *)(in1.data + i0 * in1.strides[0]);
@@ -287,198 +215,113 @@ static PyObject *run(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
         }
     }
     }
-    /* 5: Elemwise{Composite{softplus,mul,softplus,neg,mul,sub}}(float64(False,), float64(False,), float64(False,), float64(False,)) */
-    ag_array v6; v6.ndim = 1;
+    /* 5: FusedReduce{sum, (0,), Composite{softplus,mul,softplus,neg,mul,sub}}(float64(False,), float64(False,), float64(False,), float64(False,)) */
+    ag_array v6; v6.ndim = 0;
     {
-    if (in1.shape[0] != v4.shape[0]) { char a_[64], b_[64]; AG_FAIL(PyExc_ValueError, st->descs, 5, "input shapes %s and %s do not match in dimension 0 (inputs 0 and 1); broadcasting needs that dimension declared broadcastable", ag_shape_str(&v4, a_, 64), ag_shape_str(&in1, b_, 64)); }
-    if (v3.shape[0] != v4.shape[0]) { char a_[64], b_[64]; AG_FAIL(PyExc_ValueError, st->descs, 5, "input shapes %s and %s do not match in dimension 0 (inputs 0 and 2); broadcasting needs that dimension declared broadcastable", ag_shape_str(&v4, a_, 64), ag_shape_str(&v3, b_, 64)); }
-    if (v5.shape[0] != v4.shape[0]) { char a_[64], b_[64]; AG_FAIL(PyExc_ValueError, st->descs, 5, "input shapes %s and %s do not match in dimension 0 (inputs 0 and 3); broadcasting needs that dimension declared broadcastable", ag_shape_str(&v4, a_, 64), ag_shape_str(&v5, b_, 64)); }
-    v6.shape[0] = v4.shape[0];
+    npy_intp shape_[1];
+    if (in1.shape[0] != v4.shape[0]) { char a_[64], b_[64]; AG_FAIL(PyExc_ValueError, st->descs, 5, "input shapes %s and %s do not match in dimension 0", ag_shape_str(&v4, a_, 64), ag_shape_str(&in1, b_, 64)); }
+    if (v3.shape[0] != v4.shape[0]) { char a_[64], b_[64]; AG_FAIL(PyExc_ValueError, st->descs, 5, "input shapes %s and %s do not match in dimension 0", ag_shape_str(&v4, a_, 64), ag_shape_str(&v3, b_, 64)); }
+    if (v5.shape[0] != v4.shape[0]) { char a_[64], b_[64]; AG_FAIL(PyExc_ValueError, st->descs, 5, "input shapes %s and %s do not match in dimension 0", ag_shape_str(&v4, a_, 64), ag_shape_str(&v5, b_, 64)); }
+    shape_[0] = v4.shape[0];
     if (ag_alloc_in_slot(&v6, &st->slots[3], 8) < 0) goto fail;
-    const npy_intp n_ = ag_size(&v6);
-    if (ag_is_contiguous(&v4, 8) && ag_is_contiguous(&in1, 8) && ag_is_contiguous(&v3, 8) && ag_is_contiguous(&v5, 8)) {
-        if (n_ > 131072) {
-            #pragma omp parallel
-            {
-                const npy_intp nt_ = omp_get_num_threads(), t_ = omp_get_thread_num();
-                const npy_intp chunk_ = (n_ + nt_ - 1) / nt_;
-                const npy_intp lo_ = t_ * chunk_, hi_ = lo_ + chunk_ < n_ ? lo_ + chunk_ : n_;
-                if (lo_ < hi_) kernel24(lo_, hi_, (const double *)v4.data, (const double *)in1.data, (const double *)v3.data, (const double *)v5.data, (double *)v6.data);
-            }
-        } else kernel24(0, n_, (const double *)v4.data, (const double *)in1.data, (const double *)v3.data, (const double *)v5.data, (double *)v6.data);
-    } else {
-        for (npy_intp i0 = 0; i0 < v6.shape[0]; i0++) {
+    double acc_ = 0;
+    {
+        for (npy_intp i0 = 0; i0 < shape_[0]; i0++) {
             const double x0 = *(const double *)(v4.data + i0 * v4.strides[0]);
             const double x1 = *(const double *)(in1.data + i0 * in1.strides[0]);
             const double x2 = *(const double *)(v3.data + i0 * v3.strides[0]);
             const double x3 = *(const double *)(v5.data + i0 * v5.strides[0]);
-            const double t0 = (double)((log1p(exp(-fabs(((float64)(x0))))) + fmax(((float64)(x0)), 0)));
-            const double t1 = (double)((x1 * t0));
-            const double t2 = (double)((log1p(exp(-fabs(((float64)(x2))))) + fmax(((float64)(x2)), 0)));
-            const double t3 = (double)((-t2));
-            const double t4 = (double)((x3 * t3));
-            const double t5 = (double)((t1 - t4));
-            *(double *)(v6.data + i0 * v6.strides[0]) = (double)(t5);
+            const double e0 = (double)((log1p(exp(-fabs(((float64)(x0))))) + fmax(((float64)(x0)), 0)));
+            const double e1 = (double)((x1 * e0));
+            const double e2 = (double)((log1p(exp(-fabs(((float64)(x2))))) + fmax(((float64)(x2)), 0)));
+            const double e3 = (double)((-e2));
+            const double e4 = (double)((x3 * e3));
+            const double e5 = (double)((e1 - e4));
+            const double v_ = (double)(e5);
+            acc_ += (double)v_;
         }
     }
+    *(double *)v6.data = (double)acc_;
     }
-    /* 6: Sum{(0,), None, None}(float64(False,)) */
+    /* 6: ShapeI{0}(float64(False,)) */
     ag_array v7; v7.ndim = 0;
     {
-    npy_intp shape_[1];
-    shape_[0] = v6.shape[0];
     if (ag_alloc_in_slot(&v7, &st->slots[4], 8) < 0) goto fail;
-    double acc_ = 0;
-    {
-        for (npy_intp i0 = 0; i0 < shape_[0]; i0++) {
-            const double x0 = *(const double *)(v6.data + i0 * v6.strides[0]);
-            const double v_ = (double)(x0);
-            acc_ += (double)v_;
-        }
+    *(npy_int64 *)v7.data = in1.shape[0];
     }
-    *(double *)v7.data = (double)acc_;
-    }
-    /* 7: ShapeI{0}(float64(False,)) */
+    /* 7: Elemwise{Cast{float64}}(int64()) */
     ag_array v8; v8.ndim = 0;
     {
-    if (ag_alloc_in_slot(&v8, &st->slots[3], 8) < 0) goto fail;
-    *(npy_int64 *)v8.data = in1.shape[0];
+    if (ag_alloc_in_slot(&v8, &st->slots[4], 8) < 0) goto fail;
+    {
+        const npy_int64 x0 = *(const npy_int64 *)(v7.data + 0);
+        const double t0 = (double)(((float64)x0));
+        *(double *)(v8.data + 0) = (double)(t0);
     }
-    /* 8: Elemwise{Cast{float64}}(int64()) */
+    }
+    /* 8: FusedReduce{sum, (0,), Sqr}(float64(False,)) */
     ag_array v9; v9.ndim = 0;
     {
-    if (ag_alloc_in_slot(&v9, &st->slots[3], 8) < 0) goto fail;
-    const npy_intp n_ = ag_size(&v9);
-    if (ag_is_contiguous(&v8, 8)) {
-        if (n_ > 131072) {
-            #pragma omp parallel
-            {
-                const npy_intp nt_ = omp_get_num_threads(), t_ = omp_get_thread_num();
-                const npy_intp chunk_ = (n_ + nt_ - 1) / nt_;
-                const npy_intp lo_ = t_ * chunk_, hi_ = lo_ + chunk_ < n_ ? lo_ + chunk_ : n_;
-                if (lo_ < hi_) kernel25(lo_, hi_, (const npy_int64 *)v8.data, (double *)v9.data);
-            }
-        } else kernel25(0, n_, (const npy_int64 *)v8.data, (double *)v9.data);
-    } else {
-        {
-            const npy_int64 x0 = *(const npy_int64 *)(v8.data + 0);
-            const double t0 = (double)(((float64)x0));
-            *(double *)(v9.data + 0) = (double)(t0);
-        }
-    }
-    }
-    /* 9: Elemwise{Sqr}(float64(False,)) */
-    ag_array v10; v10.ndim = 1;
-    {
-    v10.shape[0] = in2.shape[0];
-    if (ag_alloc_in_slot(&v10, &st->slots[5], 8) < 0) goto fail;
-    const npy_intp n_ = ag_size(&v10);
-    if (ag_is_contiguous(&in2, 8)) {
-        if (n_ > 131072) {
-            #pragma omp parallel
-            {
-                const npy_intp nt_ = omp_get_num_threads(), t_ = omp_get_thread_num();
-                const npy_intp chunk_ = (n_ + nt_ - 1) / nt_;
-                const npy_intp lo_ = t_ * chunk_, hi_ = lo_ + chunk_ < n_ ? lo_ + chunk_ : n_;
-                if (lo_ < hi_) kernel26(lo_, hi_, (const double *)in2.data, (double *)v10.data);
-            }
-        } else kernel26(0, n_, (const double *)in2.data, (double *)v10.data);
-    } else {
-        for (npy_intp i0 = 0; i0 < v10.shape[0]; i0++) {
-            const double x0 = *(const double *)(in2.data + i0 * in2.strides[0]);
-            const double t0 = (double)((x0 * x0));
-            *(double *)(v10.data + i0 * v10.strides[0]) = (double)(t0);
-        }
-    }
-    }
-    /* 10: Sum{(0,), None, None}(float64(False,)) */
-    ag_array v11; v11.ndim = 0;
-    {
     npy_intp shape_[1];
-    shape_[0] = v10.shape[0];
-    if (ag_alloc_in_slot(&v11, &st->slots[6], 8) < 0) goto fail;
+    shape_[0] = in2.shape[0];
+    if (ag_alloc_in_slot(&v9, &st->slots[5], 8) < 0) goto fail;
     double acc_ = 0;
     {
         for (npy_intp i0 = 0; i0 < shape_[0]; i0++) {
-            const double x0 = *(const double *)(v10.data + i0 * v10.strides[0]);
-            const double v_ = (double)(x0);
+            const double x0 = *(const double *)(in2.data + i0 * in2.strides[0]);
+            const double e0 = (double)((x0 * x0));
+            const double v_ = (double)(e0);
             acc_ += (double)v_;
         }
     }
-    *(double *)v11.data = (double)acc_;
+    *(double *)v9.data = (double)acc_;
     }
-    /* 11: Elemwise{Composite{truediv,mul,add}}(float64(), float64(), float64()) */
+    /* 9: Elemwise{Composite{truediv,mul,add}}(float64(), float64(), float64()) */
+    ag_array v10; v10.ndim = 0;
+    {
+    if (ag_alloc_array(&v10, &res[0], NPY_FLOAT64) < 0) goto fail;
+    {
+        const double x0 = *(const double *)(v6.data + 0);
+        const double x1 = *(const double *)(v8.data + 0);
+        const double x2 = *(const double *)(v9.data + 0);
+        const double t0 = (double)(((float64)(x0) / (float64)(x1)));
+        const double t1 = (double)((((double)0.01) * x2));
+        const double t2 = (double)((t0 + t1));
+        *(double *)(v10.data + 0) = (double)(t2);
+    }
+    }
+    /* 10: DimShuffle{1,0}(float64(False, False)) */
+    ag_array v11; v11.ndim = 2;
+    {
+    v11.data = in0.data;
+    v11.shape[0] = in0.shape[1]; v11.strides[0] = in0.strides[1];
+    v11.shape[1] = in0.shape[0]; v11.strides[1] = in0.strides[0];
+    }
+    /* 11: Elemwise{Composite{truediv}}(float64()) */
     ag_array v12; v12.ndim = 0;
     {
-    if (ag_alloc_array(&v12, &res[0], NPY_FLOAT64) < 0) goto fail;
-    const npy_intp n_ = ag_size(&v12);
-    if (ag_is_contiguous(&v7, 8) && ag_is_contiguous(&v9, 8) && ag_is_contiguous(&v11, 8)) {
-        if (n_ > 131072) {
-            #pragma omp parallel
-            {
-                const npy_intp nt_ = omp_get_num_threads(), t_ = omp_get_thread_num();
-                const npy_intp chunk_ = (n_ + nt_ - 1) / nt_;
-                const npy_intp lo_ = t_ * chunk_, hi_ = lo_ + chunk_ < n_ ? lo_ + chunk_ : n_;
-                if (lo_ < hi_) kernel27(lo_, hi_, (const double *)v7.data, (const double *)v9.data, (const double *)v11.data, (double *)v12.data);
-            }
-        } else kernel27(0, n_, (const double *)v7.data, (const double *)v9.data, (const double *)v11.data, (double *)v12.data);
-    } else {
-        {
-            const double x0 = *(const double *)(v7.data + 0);
-            const double x1 = *(const double *)(v9.data + 0);
-            const double x2 = *(const double *)(v11.data + 0);
-            const double t0 = (double)(((float64)(x0) / (float64)(x1)));
-            const double t1 = (double)((((double)0.01) * x2));
-            const double t2 = (double)((t0 + t1));
-            *(double *)(v12.data + 0) = (double)(t2);
-        }
-    }
-    }
-    /* 12: DimShuffle{1,0}(float64(False, False)) */
-    ag_array v13; v13.ndim = 2;
+    if (ag_alloc_in_slot(&v12, &st->slots[4], 8) < 0) goto fail;
     {
-    v13.data = in0.data;
-    v13.shape[0] = in0.shape[1]; v13.strides[0] = in0.strides[1];
-    v13.shape[1] = in0.shape[0]; v13.strides[1] = in0.strides[0];
+        const double x0 = *(const double *)(v8.data + 0);
+        const double t0 = (double)(((float64)(((double)1.0)) / (float64)(x0)));
+        *(double *)(v12.data + 0) = (double)(t0);
     }
-    /* 13: Elemwise{Composite{truediv}}(float64()) */
-    ag_array v14; v14.ndim = 0;
+    }
+    /* 12: DimShuffle{x}(float64()) */
+    ag_array v13; v13.ndim = 1;
     {
-    if (ag_alloc_in_slot(&v14, &st->slots[3], 8) < 0) goto fail;
+    v13.data = v12.data;
+    v13.shape[0] = 1; v13.strides[0] = 0;
+    }
+    /* 13: Elemwise{Composite{neg,mul,sigmoid,mul,mul,sigmoid,mul,add}}(float64(False,), float64(True,), float64(False,), float64(False,), float64(False,)) */
+    ag_array v14; v14.ndim = 1;
+    {
+    if (v4.shape[0] != in1.shape[0]) { char a_[64], b_[64]; AG_FAIL(PyExc_ValueError, st->descs, 13, "input shapes %s and %s do not match in dimension 0 (inputs 0 and 2); broadcasting needs that dimension declared broadcastable", ag_shape_str(&in1, a_, 64), ag_shape_str(&v4, b_, 64)); }
+    if (v5.shape[0] != in1.shape[0]) { char a_[64], b_[64]; AG_FAIL(PyExc_ValueError, st->descs, 13, "input shapes %s and %s do not match in dimension 0 (inputs 0 and 3); broadcasting needs that dimension declared broadcastable", ag_shape_str(&in1, a_, 64), ag_shape_str(&v5, b_, 64)); }
+    if (v3.shape[0] != in1.shape[0]) { char a_[64], b_[64]; AG_FAIL(PyExc_ValueError, st->descs, 13, "input shapes %s and %s do not match in dimension 0 (inputs 0 and 4); broadcasting needs that dimension declared broadcastable", ag_shape_str(&in1, a_, 64), ag_shape_str(&v3, b_, 64)); }
+    v14.shape[0] = in1.shape[0];
+    if (ag_alloc_in_slot(&v14, &st->slots[0], 8) < 0) goto fail;
     const npy_intp n_ = ag_size(&v14);
-    if (ag_is_contiguous(&v9, 8)) {
-        if (n_ > 131072) {
-            #pragma omp parallel
-            {
-                const npy_intp nt_ = omp_get_num_threads(), t_ = omp_get_thread_num();
-                const npy_intp chunk_ = (n_ + nt_ - 1) / nt_;
-                const npy_intp lo_ = t_ * chunk_, hi_ = lo_ + chunk_ < n_ ? lo_ + chunk_ : n_;
-                if (lo_ < hi_) kernel28(lo_, hi_, (const double *)v9.data, (double *)v14.data);
-            }
-        } else kernel28(0, n_, (const double *)v9.data, (double *)v14.data);
-    } else {
-        {
-            const double x0 = *(const double *)(v9.data + 0);
-            const double t0 = (double)(((float64)(((double)1.0)) / (float64)(x0)));
-            *(double *)(v14.data + 0) = (double)(t0);
-        }
-    }
-    }
-    /* 14: DimShuffle{x}(float64()) */
-    ag_array v15; v15.ndim = 1;
-    {
-    v15.data = v14.data;
-    v15.shape[0] = 1; v15.strides[0] = 0;
-    }
-    /* 15: Elemwise{Composite{neg,mul,sigmoid,mul,mul,sigmoid,mul,add}}(float64(False,), float64(True,), float64(False,), float64(False,), float64(False,)) */
-    ag_array v16; v16.ndim = 1;
-    {
-    if (v4.shape[0] != in1.shape[0]) { char a_[64], b_[64]; AG_FAIL(PyExc_ValueError, st->descs, 15, "input shapes %s and %s do not match in dimension 0 (inputs 0 and 2); broadcasting needs that dimension declared broadcastable", ag_shape_str(&in1, a_, 64), ag_shape_str(&v4, b_, 64)); }
-    if (v5.shape[0] != in1.shape[0]) { char a_[64], b_[64]; AG_FAIL(PyExc_ValueError, st->descs, 15, "input shapes %s and %s do not match in dimension 0 (inputs 0 and 3); broadcasting needs that dimension declared broadcastable", ag_shape_str(&in1, a_, 64), ag_shape_str(&v5, b_, 64)); }
-    if (v3.shape[0] != in1.shape[0]) { char a_[64], b_[64]; AG_FAIL(PyExc_ValueError, st->descs, 15, "input shapes %s and %s do not match in dimension 0 (inputs 0 and 4); broadcasting needs that dimension declared broadcastable", ag_shape_str(&in1, a_, 64), ag_shape_str(&v3, b_, 64)); }
-    v16.shape[0] = in1.shape[0];
-    if (ag_alloc_in_slot(&v16, &st->slots[0], 8) < 0) goto fail;
-    const npy_intp n_ = ag_size(&v16);
     if (ag_is_contiguous(&in1, 8) && ag_is_contiguous(&v4, 8) && ag_is_contiguous(&v5, 8) && ag_is_contiguous(&v3, 8)) {
         if (n_ > 131072) {
             #pragma omp parallel
@@ -486,13 +329,13 @@ static PyObject *run(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
                 const npy_intp nt_ = omp_get_num_threads(), t_ = omp_get_thread_num();
                 const npy_intp chunk_ = (n_ + nt_ - 1) / nt_;
                 const npy_intp lo_ = t_ * chunk_, hi_ = lo_ + chunk_ < n_ ? lo_ + chunk_ : n_;
-                if (lo_ < hi_) kernel29(lo_, hi_, (const double *)in1.data, *(const double *)v15.data, (const double *)v4.data, (const double *)v5.data, (const double *)v3.data, (double *)v16.data);
+                if (lo_ < hi_) kernel22(lo_, hi_, (const double *)in1.data, *(const double *)v13.data, (const double *)v4.data, (const double *)v5.data, (const double *)v3.data, (double *)v14.data);
             }
-        } else kernel29(0, n_, (const double *)in1.data, *(const double *)v15.data, (const double *)v4.data, (const double *)v5.data, (const double *)v3.data, (double *)v16.data);
+        } else kernel22(0, n_, (const double *)in1.data, *(const double *)v13.data, (const double *)v4.data, (const double *)v5.data, (const double *)v3.data, (double *)v14.data);
     } else {
-        for (npy_intp i0 = 0; i0 < v16.shape[0]; i0++) {
+        for (npy_intp i0 = 0; i0 < v14.shape[0]; i0++) {
             const double x0 = *(const double *)(in1.data + i0 * in1.strides[0]);
-            const double x1 = *(const double *)(v15.data + 0);
+            const double x1 = *(const double *)(v13.data + 0);
             const double x2 = *(const double *)(v4.data + i0 * v4.strides[0]);
             const double x3 = *(const double *)(v5.data + i0 * v5.strides[0]);
             const double x4 = *(const double *)(v3.data + i0 * v3.strides[0]);
@@ -504,91 +347,78 @@ static PyObject *run(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
             const double t5 = (double)((1 / (1 + exp(-(float64)(x4)))));
             const double t6 = (double)((t4 * t5));
             const double t7 = (double)((t3 + t6));
-            *(double *)(v16.data + i0 * v16.strides[0]) = (double)(t7);
+            *(double *)(v14.data + i0 * v14.strides[0]) = (double)(t7);
         }
     }
     }
-    /* 16: Dot(float64(False, False), float64(False,)) */
-    ag_array v17; v17.ndim = 1;
+    /* 14: Dot(float64(False, False), float64(False,)) */
+    ag_array v15; v15.ndim = 1;
     {
-    if (v13.shape[1] != v16.shape[0]) { char a_[64], b_[64]; AG_FAIL(PyExc_ValueError, st->descs, 16, "dot: shapes %s and %s are not aligned: %ld (last dimension of the first) != %ld (first dimension of the second)", ag_shape_str(&v13, a_, 64), ag_shape_str(&v16, b_, 64), (long)v13.shape[1], (long)v16.shape[0]); }
-    v17.shape[0] = v13.shape[0];
-    if (ag_alloc_in_slot(&v17, &st->slots[3], 8) < 0) goto fail;
-    const npy_intp k_ = v16.shape[0];
-    if (k_ == 0 || ag_size(&v17) == 0) { memset(v17.data, 0, (size_t)ag_size(&v17) * 8); } else {
-    ag_array a_ = v13, b_ = v16;
+    if (v11.shape[1] != v14.shape[0]) { char a_[64], b_[64]; AG_FAIL(PyExc_ValueError, st->descs, 14, "dot: shapes %s and %s are not aligned: %ld (last dimension of the first) != %ld (first dimension of the second)", ag_shape_str(&v11, a_, 64), ag_shape_str(&v14, b_, 64), (long)v11.shape[1], (long)v14.shape[0]); }
+    v15.shape[0] = v11.shape[0];
+    if (ag_alloc_in_slot(&v15, &st->slots[4], 8) < 0) goto fail;
+    const npy_intp k_ = v14.shape[0];
+    if (k_ == 0 || ag_size(&v15) == 0) { memset(v15.data, 0, (size_t)ag_size(&v15) * 8); } else {
+    ag_array a_ = v11, b_ = v14;
     if (ag_blas_layout(&a_, 8, &st->scratch_a) < 0 || ag_blas_layout(&b_, 8, &st->scratch_b) < 0) goto fail;
-    scipy_cblas_dgemv(CblasRowMajor, ag_blas_trans(&a_), (int)ag_blas_rows(&a_), (int)ag_blas_cols(&a_), 1, (const double *)a_.data, ag_blas_ld(&a_, 8), (const double *)b_.data, (int)(b_.strides[0] / 8), 0, (double *)v17.data, 1);
+    scipy_cblas_dgemv(CblasRowMajor, ag_blas_trans(&a_), (int)ag_blas_rows(&a_), (int)ag_blas_cols(&a_), 1, (const double *)a_.data, ag_blas_ld(&a_, 8), (const double *)b_.data, (int)(b_.strides[0] / 8), 0, (double *)v15.data, 1);
     }
     }
-    /* 17: Elemwise{Composite{mul,add,mul,sub}}(float64(False,), float64(False,)) */
-    ag_array v18; v18.ndim = 1;
+    /* 15: Elemwise{Composite{mul,add,mul,sub}}(float64(False,), float64(False,)) */
+    ag_array v16; v16.ndim = 1;
     {
-    if (v17.shape[0] != in2.shape[0]) { char a_[64], b_[64]; AG_FAIL(PyExc_ValueError, st->descs, 17, "input shapes %s and %s do not match in dimension 0 (inputs 0 and 1); broadcasting needs that dimension declared broadcastable", ag_shape_str(&in2, a_, 64), ag_shape_str(&v17, b_, 64)); }
-    v18.shape[0] = in2.shape[0];
-    if (ag_alloc_spare(&v18, &st->spares[0], NPY_FLOAT64) < 0) goto fail;
-    const npy_intp n_ = ag_size(&v18);
-    if (ag_is_contiguous(&in2, 8) && ag_is_contiguous(&v17, 8)) {
+    if (v15.shape[0] != in2.shape[0]) { char a_[64], b_[64]; AG_FAIL(PyExc_ValueError, st->descs, 15, "input shapes %s and %s do not match in dimension 0 (inputs 0 and 1); broadcasting needs that dimension declared broadcastable", ag_shape_str(&in2, a_, 64), ag_shape_str(&v15, b_, 64)); }
+    v16.shape[0] = in2.shape[0];
+    if (ag_alloc_spare(&v16, &st->spares[0], NPY_FLOAT64) < 0) goto fail;
+    const npy_intp n_ = ag_size(&v16);
+    if (ag_is_contiguous(&in2, 8) && ag_is_contiguous(&v15, 8)) {
         if (n_ > 131072) {
             #pragma omp parallel
             {
                 const npy_intp nt_ = omp_get_num_threads(), t_ = omp_get_thread_num();
                 const npy_intp chunk_ = (n_ + nt_ - 1) / nt_;
                 const npy_intp lo_ = t_ * chunk_, hi_ = lo_ + chunk_ < n_ ? lo_ + chunk_ : n_;
-                if (lo_ < hi_) kernel30(lo_, hi_, (const double *)in2.data, (const double *)v17.data, (double *)v18.data);
+                if (lo_ < hi_) kernel23(lo_, hi_, (const double *)in2.data, (const double *)v15.data, (double *)v16.data);
             }
-        } else kernel30(0, n_, (const double *)in2.data, (const double *)v17.data, (double *)v18.data);
+        } else kernel23(0, n_, (const double *)in2.data, (const double *)v15.data, (double *)v16.data);
     } else {
-        for (npy_intp i0 = 0; i0 < v18.shape[0]; i0++) {
+        for (npy_intp i0 = 0; i0 < v16.shape[0]; i0++) {
             const double x0 = *(const double *)(in2.data + i0 * in2.strides[0]);
-            const double x1 = *(const double *)(v17.data + i0 * v17.strides[0]);
+            const double x1 = *(const double *)(v15.data + i0 * v15.strides[0]);
             const double t0 = (double)((((double)0.02) * x0));
             const double t1 = (double)((t0 + x1));
             const double t2 = (double)((((double)0.1) * t1));
             const double t3 = (double)((x0 - t2));
-            *(double *)(v18.data + i0 * v18.strides[0]) = (double)(t3);
+            *(double *)(v16.data + i0 * v16.strides[0]) = (double)(t3);
         }
     }
     }
-    /* 18: Sum{(0,), None, None}(float64(False,)) */
-    ag_array v19; v19.ndim = 0;
+    /* 16: Sum{(0,), None, None}(float64(False,)) */
+    ag_array v17; v17.ndim = 0;
     {
     npy_intp shape_[1];
-    shape_[0] = v16.shape[0];
-    if (ag_alloc_in_slot(&v19, &st->slots[3], 8) < 0) goto fail;
+    shape_[0] = v14.shape[0];
+    if (ag_alloc_in_slot(&v17, &st->slots[4], 8) < 0) goto fail;
     double acc_ = 0;
     {
         for (npy_intp i0 = 0; i0 < shape_[0]; i0++) {
-            const double x0 = *(const double *)(v16.data + i0 * v16.strides[0]);
+            const double x0 = *(const double *)(v14.data + i0 * v14.strides[0]);
             const double v_ = (double)(x0);
             acc_ += (double)v_;
         }
     }
-    *(double *)v19.data = (double)acc_;
+    *(double *)v17.data = (double)acc_;
     }
-    /* 19: Elemwise{Composite{mul,sub}}(float64(), float64()) */
-    ag_array v20; v20.ndim = 0;
+    /* 17: Elemwise{Composite{mul,sub}}(float64(), float64()) */
+    ag_array v18; v18.ndim = 0;
     {
-    if (ag_alloc_spare(&v20, &st->spares[1], NPY_FLOAT64) < 0) goto fail;
-    const npy_intp n_ = ag_size(&v20);
-    if (ag_is_contiguous(&v19, 8) && ag_is_contiguous(&in3, 8)) {
-        if (n_ > 131072) {
-            #pragma omp parallel
-            {
-                const npy_intp nt_ = omp_get_num_threads(), t_ = omp_get_thread_num();
-                const npy_intp chunk_ = (n_ + nt_ - 1) / nt_;
-                const npy_intp lo_ = t_ * chunk_, hi_ = lo_ + chunk_ < n_ ? lo_ + chunk_ : n_;
-                if (lo_ < hi_) kernel31(lo_, hi_, (const double *)v19.data, (const double *)in3.data, (double *)v20.data);
-            }
-        } else kernel31(0, n_, (const double *)v19.data, (const double *)in3.data, (double *)v20.data);
-    } else {
-        {
-            const double x0 = *(const double *)(v19.data + 0);
-            const double x1 = *(const double *)(in3.data + 0);
-            const double t0 = (double)((((double)0.1) * x0));
-            const double t1 = (double)((x1 - t0));
-            *(double *)(v20.data + 0) = (double)(t1);
-        }
+    if (ag_alloc_spare(&v18, &st->spares[1], NPY_FLOAT64) < 0) goto fail;
+    {
+        const double x0 = *(const double *)(v17.data + 0);
+        const double x1 = *(const double *)(in3.data + 0);
+        const double t0 = (double)((((double)0.1) * x0));
+        const double t1 = (double)((x1 - t0));
+        *(double *)(v18.data + 0) = (double)(t1);
     }
     }
     PyObject *result = res[0]; res[0] = NULL;
@@ -600,12 +430,25 @@ fail:
     return NULL;
 }
 
+static PyObject *timings(PyObject *self, PyObject *capsule) {
+    ag_state *st = (ag_state *)PyCapsule_GetPointer(capsule, NULL);
+    if (!st) return NULL;
+    PyObject *times = PyList_New(18), *calls = PyList_New(18);
+    if (!times || !calls) { Py_XDECREF(times); Py_XDECREF(calls); return NULL; }
+    for (int i = 0; i < 18; i++) {
+        PyList_SET_ITEM(times, i, PyFloat_FromDouble(st->node_time[i]));
+        PyList_SET_ITEM(calls, i, PyLong_FromLongLong(st->node_calls[i]));
+    }
+    return Py_BuildValue("(NN)", times, calls);
+}
+
 static PyObject *failed_node(PyObject *self, PyObject *unused) {
     return PyLong_FromLong(ag_failed_node);
 }
 
 static PyMethodDef methods[] = {
     {"failed_node", failed_node, METH_NOARGS, "index of the node that raised last"},
+    {"timings", timings, METH_O, "seconds and calls per node (profiling builds)"},
     {"make", (PyCFunction)(void (*)(void))make, METH_FASTCALL, "make the call state"},
     {"run", (PyCFunction)(void (*)(void))run, METH_FASTCALL, "run the function"},
     {NULL, NULL, 0, NULL}

@@ -3,10 +3,12 @@
 
 typedef struct {
     PyObject *cells, *consts, *thunks, *descs;
-    ag_slot slots[2];
+    ag_slot slots[4];
     ag_slot scratch_a, scratch_b;
     PyObject *spares[1];
-    PyObject *keep[2];
+    PyObject *keep[1];
+    double node_time[7];
+    long long node_calls[7];
 } ag_state;
 
 static void state_free(PyObject *capsule) {
@@ -14,10 +16,10 @@ static void state_free(PyObject *capsule) {
     if (!st) return;
     Py_XDECREF(st->cells); Py_XDECREF(st->consts); Py_XDECREF(st->thunks);
     Py_XDECREF(st->descs);
-    for (int i = 0; i < 2; i++) free(st->slots[i].ptr);
+    for (int i = 0; i < 4; i++) free(st->slots[i].ptr);
     free(st->scratch_a.ptr); free(st->scratch_b.ptr);
     for (int i = 0; i < 1; i++) Py_XDECREF(st->spares[i]);
-    for (int i = 0; i < 2; i++) Py_XDECREF(st->keep[i]);
+    for (int i = 0; i < 1; i++) Py_XDECREF(st->keep[i]);
     free(st);
 }
 
@@ -40,18 +42,7 @@ static PyObject *make(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     return capsule;
 }
 
-/* Composite{cast{float32},truediv,neg} */
-static __attribute__((noinline)) void kernel10(npy_intp lo, npy_intp hi, const npy_int64 *restrict p0, const float *restrict p1, float *restrict q0) {
-    #pragma omp simd
-    for (npy_intp i = lo; i < hi; i++) {
-        const npy_int64 x0 = p0[i];
-        const float x1 = p1[i];
-        const float t0 = (float)(((float32)x0));
-        const float t1 = (float)(((float32)(x1) / (float32)(t0)));
-        const float t2 = (float)((-t1));
-        q0[i] = (float)(t2);
-    }
-}
+
 static PyObject *run(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     ag_state *st = (ag_state *)PyCapsule_GetPointer(args[0], NULL);
     if (!st) return NULL;
@@ -68,31 +59,37 @@ static PyObject *run(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     ag_array in2; ag_from_numpy(&in2, (PyArrayObject *)PyList_GET_ITEM(PyTuple_GET_ITEM(st->cells, 0), 0));
     ag_array c0; ag_from_numpy(&c0, (PyArrayObject *)PyTuple_GET_ITEM(st->consts, 0));
     ag_array c1; ag_from_numpy(&c1, (PyArrayObject *)PyTuple_GET_ITEM(st->consts, 1));
-    /* 0: Dot(float32(False, False), float32(False, False)) */
-    ag_array v1; v1.ndim = 2;
+    /* 0: ShapeI{0}(int32(False,)) */
+    ag_array v1; v1.ndim = 0;
     {
-    if (in0.shape[1] != in2.shape[0]) { char a_[64], b_[64]; AG_FAIL(PyExc_ValueError, st->descs, 0, "dot: shapes %s and %s are not aligned: %ld (last dimension of the first) != %ld (first dimension of the second)", ag_shape_str(&in0, a_, 64), ag_shape_str(&in2, b_, 64), (long)in0.shape[1], (long)in2.shape[0]); }
-    v1.shape[0] = in0.shape[0];
-    v1.shape[1] = in2.shape[1];
-    if (ag_alloc_in_slot(&v1, &st->slots[0], 4) < 0) goto fail;
-    const npy_intp k_ = in2.shape[0];
-    if (k_ == 0 || ag_size(&v1) == 0) { memset(v1.data, 0, (size_t)ag_size(&v1) * 4); } else {
-    ag_array a_ = in0, b_ = in2;
-    if (ag_blas_layout(&a_, 4, &st->scratch_a) < 0 || ag_blas_layout(&b_, 4, &st->scratch_b) < 0) goto fail;
-    scipy_cblas_sgemm(CblasRowMajor, ag_blas_trans(&a_), ag_blas_trans(&b_), (int)v1.shape[0], (int)v1.shape[1], (int)k_, 1, (const float *)a_.data, ag_blas_ld(&a_, 4), (const float *)b_.data, ag_blas_ld(&b_, 4), 0, (float *)v1.data, (int)v1.shape[1]);
+    if (ag_alloc_in_slot(&v1, &st->slots[0], 8) < 0) goto fail;
+    *(npy_int64 *)v1.data = in1.shape[0];
     }
-    }
-    /* 1: LogSoftmax(float32(False, False)) */
+    /* 1: Dot(float32(False, False), float32(False, False)) */
     ag_array v2; v2.ndim = 2;
     {
-    v2.shape[0] = v1.shape[0]; v2.shape[1] = v1.shape[1];
+    if (in0.shape[1] != in2.shape[0]) { char a_[64], b_[64]; AG_FAIL(PyExc_ValueError, st->descs, 1, "dot: shapes %s and %s are not aligned: %ld (last dimension of the first) != %ld (first dimension of the second)", ag_shape_str(&in0, a_, 64), ag_shape_str(&in2, b_, 64), (long)in0.shape[1], (long)in2.shape[0]); }
+    v2.shape[0] = in0.shape[0];
+    v2.shape[1] = in2.shape[1];
     if (ag_alloc_in_slot(&v2, &st->slots[1], 4) < 0) goto fail;
-    const npy_intp rows_ = v1.shape[0], cols_ = v1.shape[1];
+    const npy_intp k_ = in2.shape[0];
+    if (k_ == 0 || ag_size(&v2) == 0) { memset(v2.data, 0, (size_t)ag_size(&v2) * 4); } else {
+    ag_array a_ = in0, b_ = in2;
+    if (ag_blas_layout(&a_, 4, &st->scratch_a) < 0 || ag_blas_layout(&b_, 4, &st->scratch_b) < 0) goto fail;
+    scipy_cblas_sgemm(CblasRowMajor, ag_blas_trans(&a_), ag_blas_trans(&b_), (int)v2.shape[0], (int)v2.shape[1], (int)k_, 1, (const float *)a_.data, ag_blas_ld(&a_, 4), (const float *)b_.data, ag_blas_ld(&b_, 4), 0, (float *)v2.data, (int)v2.shape[1]);
+    }
+    }
+    /* 2: LogSoftmax(float32(False, False)) */
+    ag_array v3; v3.ndim = 2;
+    {
+    v3.shape[0] = v2.shape[0]; v3.shape[1] = v2.shape[1];
+    if (ag_alloc_in_slot(&v3, &st->slots[2], 4) < 0) goto fail;
+    const npy_intp rows_ = v2.shape[0], cols_ = v2.shape[1];
     #pragma omp parallel for if(rows_ * cols_ > 65536)
     for (npy_intp r_ = 0; r_ < rows_; r_++) {
-        const char *in_ = v1.data + r_ * v1.strides[0];
-        float *o_ = (float *)(v2.data + r_ * v2.strides[0]);
-        const npy_intp s_ = v1.strides[1];
+        const char *in_ = v2.data + r_ * v2.strides[0];
+        float *o_ = (float *)(v3.data + r_ * v3.strides[0]);
+        const npy_intp s_ = v2.strides[1];
         float peak_ = -INFINITY;
         for (npy_intp c_ = 0; c_ < cols_; c_++) {
             const float v_ = *(const float *)(in_ + c_ * s_);
@@ -108,95 +105,116 @@ static PyObject *run(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
         for (npy_intp c_ = 0; c_ < cols_; c_++) o_[c_] -= shift_;
     }
     }
-    /* 2: Shape(int32(False,)) */
-    ag_array v3; v3.ndim = 1;
+    /* 3: ARange{int64}(int8(), int64(), int8()) */
+    ag_array v4; v4.ndim = 1;
     {
-    v3.shape[0] = 1;
-    if (ag_alloc_in_slot(&v3, &st->slots[0], 8) < 0) goto fail;
-    ((npy_int64 *)v3.data)[0] = in1.shape[0];
+    const npy_int64 start_ = ((npy_int64)*(const npy_int8 *)c0.data), stop_ = ((npy_int64)*(const npy_int64 *)v1.data), step_ = ((npy_int64)*(const npy_int8 *)c1.data);
+    if (step_ == 0) { AG_FAIL(PyExc_ValueError, st->descs, 3, "arange: step is zero"); }
+    const npy_int64 span_ = stop_ - start_;
+    npy_int64 n_ = span_ / step_;
+    if (n_ * step_ != span_ && (span_ < 0) == (step_ < 0)) n_ += 1;
+    if (n_ < 0) n_ = 0;
+    v4.shape[0] = n_;
+    if (ag_alloc_in_slot(&v4, &st->slots[1], 8) < 0) goto fail;
+    npy_int64 *o_ = (npy_int64 *)v4.data;
+    if (n_ > 0) o_[0] = (npy_int64)start_;
+    if (n_ > 1) {
+        const npy_int64 delta_ = (npy_int64)((npy_int64)(start_ + step_) - o_[0]);
+        for (npy_intp i_ = 1; i_ < n_; i_++) o_[i_] = (npy_int64)((npy_uint64)o_[0] + (npy_uint64)(npy_int64)i_ * (npy_uint64)delta_);
     }
-    /* 3: Subtensor{0}(int64(False,)) */
-    ag_array v4; v4.ndim = 0;
-    {
-    v4.data = v3.data;
-    { Py_ssize_t i_ = 0; if (i_ < 0) i_ += v3.shape[0]; if (i_ < 0 || i_ >= v3.shape[0]) { AG_FAIL(PyExc_IndexError, st->descs, 3, "index %ld is out of bounds for axis 0 with size %ld", (long)(0), (long)v3.shape[0]); } v4.data += i_ * v3.strides[0]; }
     }
-    /* 4: ARange{int64}(int8(), int64(), int8()) */
+    /* 4: AdvancedSubtensor{A, A}(float32(False, False), int64(False,), int32(False,)) */
     ag_array v5; v5.ndim = 1;
     {
-    PyObject *args_ = PyTuple_New(3);
-    if (!args_) goto fail;
-    { PyObject *a_ = ag_to_numpy(&c0, NPY_INT8, NULL); if (!a_) { Py_DECREF(args_); goto fail; } PyTuple_SET_ITEM(args_, 0, a_); }
-    { PyObject *a_ = ag_to_numpy(&v4, NPY_INT64, NULL); if (!a_) { Py_DECREF(args_); goto fail; } PyTuple_SET_ITEM(args_, 1, a_); }
-    { PyObject *a_ = ag_to_numpy(&c1, NPY_INT8, NULL); if (!a_) { Py_DECREF(args_); goto fail; } PyTuple_SET_ITEM(args_, 2, a_); }
-    PyObject *outs_ = PyObject_CallOneArg(PyTuple_GET_ITEM(st->thunks, 0), args_);
-    Py_DECREF(args_);
-    if (!outs_) { ag_failed_node = 4; goto fail; }
-    Py_XSETREF(st->keep[0], Py_NewRef(PyTuple_GET_ITEM(outs_, 0)));
-    ag_from_numpy(&v5, (PyArrayObject *)st->keep[0]);
-    Py_DECREF(outs_);
-    }
-    /* 5: AdvancedSubtensor{A, A}(float32(False, False), int64(False,), int32(False,)) */
-    ag_array v6; v6.ndim = 1;
+    ag_array xv_; xv_.ndim = 2;
+    xv_.data = v3.data;
     {
-    PyObject *args_ = PyTuple_New(3);
-    if (!args_) goto fail;
-    { PyObject *a_ = ag_to_numpy(&v2, NPY_FLOAT32, NULL); if (!a_) { Py_DECREF(args_); goto fail; } PyTuple_SET_ITEM(args_, 0, a_); }
-    { PyObject *a_ = ag_to_numpy(&v5, NPY_INT64, NULL); if (!a_) { Py_DECREF(args_); goto fail; } PyTuple_SET_ITEM(args_, 1, a_); }
-    { PyObject *a_ = ag_to_numpy(&in1, NPY_INT32, NULL); if (!a_) { Py_DECREF(args_); goto fail; } PyTuple_SET_ITEM(args_, 2, a_); }
-    PyObject *outs_ = PyObject_CallOneArg(PyTuple_GET_ITEM(st->thunks, 1), args_);
-    Py_DECREF(args_);
-    if (!outs_) { ag_failed_node = 5; goto fail; }
-    Py_XSETREF(st->keep[1], Py_NewRef(PyTuple_GET_ITEM(outs_, 0)));
-    ag_from_numpy(&v6, (PyArrayObject *)st->keep[1]);
-    Py_DECREF(outs_);
+        Py_ssize_t step_ = 1;
+        if (step_ == 0) { AG_FAIL(PyExc_ValueError, st->descs, 4, "slice step cannot be zero"); }
+        Py_ssize_t start_ = (step_ < 0 ? PY_SSIZE_T_MAX : 0);
+        Py_ssize_t stop_ = (step_ < 0 ? PY_SSIZE_T_MIN : PY_SSIZE_T_MAX);
+        Py_ssize_t n_ = PySlice_AdjustIndices(v3.shape[0], &start_, &stop_, step_);
+        xv_.shape[0] = n_; xv_.strides[0] = v3.strides[0] * step_;
+        if (n_ > 0) xv_.data += start_ * v3.strides[0];
     }
-    /* 6: ShapeI{0}(float32(False,)) */
-    ag_array v7; v7.ndim = 0;
     {
-    if (ag_alloc_in_slot(&v7, &st->slots[1], 8) < 0) goto fail;
-    *(npy_int64 *)v7.data = v6.shape[0];
+        Py_ssize_t step_ = 1;
+        if (step_ == 0) { AG_FAIL(PyExc_ValueError, st->descs, 4, "slice step cannot be zero"); }
+        Py_ssize_t start_ = (step_ < 0 ? PY_SSIZE_T_MAX : 0);
+        Py_ssize_t stop_ = (step_ < 0 ? PY_SSIZE_T_MIN : PY_SSIZE_T_MAX);
+        Py_ssize_t n_ = PySlice_AdjustIndices(v3.shape[1], &start_, &stop_, step_);
+        xv_.shape[1] = n_; xv_.strides[1] = v3.strides[1] * step_;
+        if (n_ > 0) xv_.data += start_ * v3.strides[1];
     }
-    /* 7: Sum{(0,), None, None}(float32(False,)) */
-    ag_array v8; v8.ndim = 0;
+    npy_intp base_ = 0;
+    {
+        for (npy_intp i0 = 0; i0 < v4.shape[0]; i0++) {
+            char *p_ = v4.data + i0 * v4.strides[0];
+            const npy_intp v_ = (npy_intp)*(const npy_int64 *)p_;
+            if (v_ < -xv_.shape[0] || v_ >= xv_.shape[0]) { AG_FAIL(PyExc_IndexError, st->descs, 4, "index %ld is out of bounds for axis 0 with size %ld", (long)v_, (long)xv_.shape[0]); }
+        }
+    }
+    {
+        for (npy_intp i0 = 0; i0 < in1.shape[0]; i0++) {
+            char *p_ = in1.data + i0 * in1.strides[0];
+            const npy_intp v_ = (npy_intp)*(const npy_int32 *)p_;
+            if (v_ < -xv_.shape[1] || v_ >= xv_.shape[1]) { AG_FAIL(PyExc_IndexError, st->descs, 4, "index %ld is out of bounds for axis 1 with size %ld", (long)v_, (long)xv_.shape[1]); }
+        }
+    }
+    npy_intp block_[1];
+    for (int j_ = 0; j_ < 1; j_++) block_[j_] = 1;
+    npy_intp is0_[1];
+    is0_[0] = v4.shape[0] == 1 ? 0 : v4.strides[0];
+    if (v4.shape[0] != 1) { if (block_[0] == 1) block_[0] = v4.shape[0]; else if (block_[0] != v4.shape[0]) { AG_FAIL(PyExc_IndexError, st->descs, 4, "shape mismatch: indexing arrays could not be broadcast together (lengths %ld and %ld)", (long)block_[0], (long)v4.shape[0]); } }
+    npy_intp is1_[1];
+    is1_[0] = in1.shape[0] == 1 ? 0 : in1.strides[0];
+    if (in1.shape[0] != 1) { if (block_[0] == 1) block_[0] = in1.shape[0]; else if (block_[0] != in1.shape[0]) { AG_FAIL(PyExc_IndexError, st->descs, 4, "shape mismatch: indexing arrays could not be broadcast together (lengths %ld and %ld)", (long)block_[0], (long)in1.shape[0]); } }
+    v5.shape[0] = block_[0];
+    if (ag_alloc_in_slot(&v5, &st->slots[3], 4) < 0) goto fail;
+    float *d_ = (float *)v5.data;
+    {
+        for (npy_intp o0 = 0; o0 < v5.shape[0]; o0++) {
+            npy_intp a0_ = (npy_intp)*(const npy_int64 *)(v4.data + o0 * is0_[0]);
+            if (a0_ < 0) a0_ += xv_.shape[0];
+            npy_intp a1_ = (npy_intp)*(const npy_int32 *)(in1.data + o0 * is1_[0]);
+            if (a1_ < 0) a1_ += xv_.shape[1];
+            const char *e0_ = xv_.data + base_ + a0_ * xv_.strides[0] + a1_ * xv_.strides[1];
+            const char *e_ = e0_;
+            *d_++ = *(const float *)e_;
+        }
+    }
+    }
+    /* 5: Sum{(0,), None, None}(float32(False,)) */
+    ag_array v6; v6.ndim = 0;
     {
     npy_intp shape_[1];
-    shape_[0] = v6.shape[0];
-    if (ag_alloc_in_slot(&v8, &st->slots[0], 4) < 0) goto fail;
+    shape_[0] = v5.shape[0];
+    if (ag_alloc_in_slot(&v6, &st->slots[1], 4) < 0) goto fail;
     double acc_ = 0;
     {
         for (npy_intp i0 = 0; i0 < shape_[0]; i0++) {
-            const float x0 = *(const float *)(v6.data + i0 * v6.strides[0]);
+            const float x0 = *(const float *)(v5.data + i0 * v5.strides[0]);
             const double v_ = (double)(x0);
             acc_ += (double)v_;
         }
     }
-    *(float *)v8.data = (float)acc_;
+    *(float *)v6.data = (float)acc_;
     }
-    /* 8: Elemwise{Composite{cast{float32},truediv,neg}}(int64(), float32()) */
-    ag_array v9; v9.ndim = 0;
+    /* 6: Elemwise{Composite{cast{float64},ceil,cast{int64},maximum,cast{float32},truediv,neg}}(int64(), float32()) */
+    ag_array v7; v7.ndim = 0;
     {
-    if (ag_alloc_array(&v9, &res[0], NPY_FLOAT32) < 0) goto fail;
-    const npy_intp n_ = ag_size(&v9);
-    if (ag_is_contiguous(&v7, 8) && ag_is_contiguous(&v8, 4)) {
-        if (n_ > 131072) {
-            #pragma omp parallel
-            {
-                const npy_intp nt_ = omp_get_num_threads(), t_ = omp_get_thread_num();
-                const npy_intp chunk_ = (n_ + nt_ - 1) / nt_;
-                const npy_intp lo_ = t_ * chunk_, hi_ = lo_ + chunk_ < n_ ? lo_ + chunk_ : n_;
-                if (lo_ < hi_) kernel10(lo_, hi_, (const npy_int64 *)v7.data, (const float *)v8.data, (float *)v9.data);
-            }
-        } else kernel10(0, n_, (const npy_int64 *)v7.data, (const float *)v8.data, (float *)v9.data);
-    } else {
-        {
-            const npy_int64 x0 = *(const npy_int64 *)(v7.data + 0);
-            const float x1 = *(const float *)(v8.data + 0);
-            const float t0 = (float)(((float32)x0));
-            const float t1 = (float)(((float32)(x1) / (float32)(t0)));
-            const float t2 = (float)((-t1));
-            *(float *)(v9.data + 0) = (float)(t2);
-        }
+    if (ag_alloc_array(&v7, &res[0], NPY_FLOAT32) < 0) goto fail;
+    {
+        const npy_int64 x0 = *(const npy_int64 *)(v1.data + 0);
+        const float x1 = *(const float *)(v6.data + 0);
+        const double t0 = (double)(((float64)x0));
+        const double t1 = (double)(ceil(t0));
+        const npy_int64 t2 = (npy_int64)(((int64)t1));
+        const npy_int64 t3 = (npy_int64)((t2 >= ((npy_int64)0LL) ? t2 : ((npy_int64)0LL)));
+        const float t4 = (float)(((float32)t3));
+        const float t5 = (float)(((float32)(x1) / (float32)(t4)));
+        const float t6 = (float)((-t5));
+        *(float *)(v7.data + 0) = (float)(t6);
     }
     }
     PyObject *result = res[0]; res[0] = NULL;
@@ -206,12 +224,25 @@ fail:
     return NULL;
 }
 
+static PyObject *timings(PyObject *self, PyObject *capsule) {
+    ag_state *st = (ag_state *)PyCapsule_GetPointer(capsule, NULL);
+    if (!st) return NULL;
+    PyObject *times = PyList_New(7), *calls = PyList_New(7);
+    if (!times || !calls) { Py_XDECREF(times); Py_XDECREF(calls); return NULL; }
+    for (int i = 0; i < 7; i++) {
+        PyList_SET_ITEM(times, i, PyFloat_FromDouble(st->node_time[i]));
+        PyList_SET_ITEM(calls, i, PyLong_FromLongLong(st->node_calls[i]));
+    }
+    return Py_BuildValue("(NN)", times, calls);
+}
+
 static PyObject *failed_node(PyObject *self, PyObject *unused) {
     return PyLong_FromLong(ag_failed_node);
 }
 
 static PyMethodDef methods[] = {
     {"failed_node", failed_node, METH_NOARGS, "index of the node that raised last"},
+    {"timings", timings, METH_O, "seconds and calls per node (profiling builds)"},
     {"make", (PyCFunction)(void (*)(void))make, METH_FASTCALL, "make the call state"},
     {"run", (PyCFunction)(void (*)(void))run, METH_FASTCALL, "run the function"},
     {NULL, NULL, 0, NULL}

@@ -7,6 +7,8 @@ typedef struct {
     ag_slot scratch_a, scratch_b;
     PyObject *spares[1];
     PyObject *keep[1];
+    double node_time[1];
+    long long node_calls[1];
 } ag_state;
 
 static void state_free(PyObject *capsule) {
@@ -113,12 +115,25 @@ fail:
     return NULL;
 }
 
+static PyObject *timings(PyObject *self, PyObject *capsule) {
+    ag_state *st = (ag_state *)PyCapsule_GetPointer(capsule, NULL);
+    if (!st) return NULL;
+    PyObject *times = PyList_New(1), *calls = PyList_New(1);
+    if (!times || !calls) { Py_XDECREF(times); Py_XDECREF(calls); return NULL; }
+    for (int i = 0; i < 1; i++) {
+        PyList_SET_ITEM(times, i, PyFloat_FromDouble(st->node_time[i]));
+        PyList_SET_ITEM(calls, i, PyLong_FromLongLong(st->node_calls[i]));
+    }
+    return Py_BuildValue("(NN)", times, calls);
+}
+
 static PyObject *failed_node(PyObject *self, PyObject *unused) {
     return PyLong_FromLong(ag_failed_node);
 }
 
 static PyMethodDef methods[] = {
     {"failed_node", failed_node, METH_NOARGS, "index of the node that raised last"},
+    {"timings", timings, METH_O, "seconds and calls per node (profiling builds)"},
     {"make", (PyCFunction)(void (*)(void))make, METH_FASTCALL, "make the call state"},
     {"run", (PyCFunction)(void (*)(void))run, METH_FASTCALL, "run the function"},
     {NULL, NULL, 0, NULL}

@@ -92,6 +92,8 @@ def elemwise_code(node, ctx):
             lines.append(f"{out}.shape[{axis}] = {size};")
     for variable in outputs:
         lines.append(ctx.alloc(variable))
+    if ndim == 0:  # a scalar: the expression inline, no loop
+        return "\n".join(lines + _strided_loop(node, ctx, names, out_names))
     lines.append(f"const npy_intp n_ = ag_size(&{out_names[0]});")
     in_dtypes = [v.dtype for v in inputs]
     out_dtypes = [v.dtype for v in outputs]
