@@ -21,7 +21,7 @@ import numpy as np
 from .compiler.graph import Apply, Constant, FunctionGraph, Variable
 from .compiler.op import Op
 
-__all__ = ["Print", "char_from_number", "debugprint", "pp", "pprint", "pydotprint"]
+__all__ = ["Print", "char_from_number", "debugprint", "pp", "pprint", "pydotprint", "source"]
 
 
 # ----------------------------------------------------------------------- debugprint
@@ -639,3 +639,18 @@ class Print(Op):
 
     def __str__(self):
         return f"Print{{{self.message}}}"
+
+
+def source(function):
+    """The C source generated for a compiled function (``f.source``).
+
+    Returns None when the function runs on the numpy reference backend (mode
+    'FAST_COMPILE', DebugMode, or no C compiler on the machine).
+
+    >>> import arignote, arignote.tensor as T
+    >>> x = T.dvector('x')
+    >>> f = arignote.function([x], T.exp(x) * 2)
+    >>> 'exp(' in source(f) and 'Composite{exp,mul}' in source(f)
+    True
+    """
+    return function.source
