@@ -23,8 +23,14 @@ def _literal(variable):
     return ("lit", data.reshape(()).item(), data.dtype.name)
 
 
-def _grow(fgraph, root):
-    """The nodes fused into ``root``'s loop, in topological order."""
+# A loop body larger than this compiles slowly and gains nothing: longer chains are cut
+# into several loops.
+MAX_FUSED_NODES = 128
+
+
+def _grow(fgraph, root, position):
+    """The nodes fused into ``root``'s loop, in topological order (``position`` maps nodes
+    to their place in a topological order of the graph)."""
     group = {root}
     pattern = root.outputs[0].broadcastable
     stack = [root]
@@ -39,9 +45,20 @@ def _grow(fgraph, root):
             clients = fgraph.clients.get(variable, [])
             if not clients or any(c == "output" or c not in group for c, _ in clients):
                 continue
+            if len(group) >= MAX_FUSED_NODES:
+                break
             group.add(producer)
             stack.append(producer)
-    return [n for n in fgraph.toposort() if n in group]
+    return sorted(group, key=position.__getitem__)
+
+
+def _remap(ref, args, local):
+    """A ref inside an inlined composite, as a ref of the program being built."""
+    if ref[0] == "in":
+        return args[ref[1]]
+    if ref[0] == "tmp":
+        return local[ref[1]]
+    return ref
 
 
 def _program(nodes):
@@ -63,14 +80,11 @@ def _program(nodes):
         scalar_op = node.op.scalar_op
         if isinstance(scalar_op, Composite):
             local = []
-
-            def remap(ref):
-                return args[ref[1]] if ref[0] == "in" else local[ref[1]] if ref[0] == "tmp" \
-                    else ref
             for inner_op, inner_args, dtype in scalar_op.program:
-                steps.append((inner_op, tuple(remap(a) for a in inner_args), dtype))
+                steps.append((inner_op, tuple(_remap(a, args, local) for a in inner_args),
+                               dtype))
                 local.append(("tmp", len(steps) - 1))
-            outs = [remap(r) for r in scalar_op.outs]
+            outs = [_remap(r, args, local) for r in scalar_op.outs]
         else:
             steps.append((scalar_op, tuple(args), node.outputs[0].dtype))
             outs = [("tmp", len(steps) - 1)]
@@ -82,10 +96,14 @@ def _program(nodes):
 def fuse(fgraph):
     """Fuse element-wise groups; returns the number of nodes replaced."""
     fused = 0
-    for root in reversed(fgraph.toposort()):
+    order = fgraph.toposort()
+    # Replacing a group only removes nodes and adds one node after all of its inputs, so
+    # these positions stay a topological order of the nodes left.
+    position = {node: k for k, node in enumerate(order)}
+    for root in reversed(order):
         if root not in fgraph.apply_nodes or not _fusable(root) or len(root.outputs) != 1:
             continue
-        nodes = _grow(fgraph, root)
+        nodes = _grow(fgraph, root, position)
         inputs, steps, refs = _program(nodes)
         literals = any(_literal(v) is not None for n in nodes for v in n.inputs)
         if not inputs or (len(nodes) == 1 and not literals):

@@ -44,26 +44,35 @@ def merge(fgraph):
     return merged
 
 
+def fold_node(node):
+    """``{output: constant}`` for a node whose inputs are all constants (small results,
+    deterministic ops), else None."""
+    if not node.inputs or not all(isinstance(v, Constant) for v in node.inputs):
+        return None
+    if getattr(node.op, "nondeterministic", False) or getattr(node.op, "no_fold", False):
+        return None
+    if any(not hasattr(o.type, "dtype") for o in node.outputs):
+        return None
+    try:
+        values = node.op.perform(node, [v.data for v in node.inputs])
+    except Exception:  # noqa: BLE001 (left to run time, where the error names the line)
+        return None
+    if any(np.size(v) > MAX_FOLDED_ELEMENTS for v in values):
+        return None
+    return {output: TensorConstant(output.type, np.asarray(value, dtype=output.dtype))
+            for output, value in zip(node.outputs, values)}
+
+
 def constant_fold(fgraph):
     """Evaluate nodes whose inputs are all constants (small results only)."""
     folded = 0
     for node in fgraph.toposort():
         if node not in fgraph.apply_nodes:
             continue
-        if not node.inputs or not all(isinstance(v, Constant) for v in node.inputs):
+        replacements = fold_node(node)
+        if replacements is None:
             continue
-        if getattr(node.op, "nondeterministic", False) or getattr(node.op, "no_fold", False):
-            continue
-        if any(not hasattr(o.type, "dtype") for o in node.outputs):
-            continue
-        try:
-            values = node.op.perform(node, [v.data for v in node.inputs])
-        except Exception:
-            continue  # leave it to run time, where the error names the user's line
-        if any(np.size(v) > MAX_FOLDED_ELEMENTS for v in values):
-            continue
-        for output, value in zip(node.outputs, values):
-            constant = TensorConstant(output.type, np.asarray(value, dtype=output.dtype))
+        for output, constant in replacements.items():
             if output in fgraph.variables:
                 fgraph.replace(output, constant, reason="constant_fold")
         folded += 1

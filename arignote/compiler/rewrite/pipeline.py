@@ -8,7 +8,7 @@ import sys
 import time
 
 from ...configparser import config
-from . import fusion, merge, rules
+from . import fusion, merge, rules, specialize
 from .engine import apply_rules
 
 
@@ -24,10 +24,12 @@ PASSES = [
     ("constant_fold", merge.constant_fold),
     ("canonicalize", _rules(rules.CANONICALIZE)),
     ("stabilize", _rules(rules.STABILIZE)),
+    ("merge_stabilized", merge.merge),
     ("canonicalize_again", _rules(rules.CANONICALIZE)),
     ("merge_again", merge.merge),
     ("constant_fold_again", merge.constant_fold),
     ("fusion", fusion.fuse),
+    ("reduce_fusion", specialize.fuse_reductions),
     ("merge_final", merge.merge),
 ]
 
