@@ -5,7 +5,14 @@
 ``printing`` modules.
 """
 
-from .configparser import config  # noqa: F401
+import os as _os
+
+# Generated modules use OpenMP for large loops, beside OpenBLAS's own threads: idle OpenMP
+# threads must sleep, not spin, or they steal the cores BLAS needs (set before libgomp loads;
+# a value the user chose is kept).
+_os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+from .configparser import config  # noqa: F401,E402
 from . import tensor  # noqa: F401
 from . import gradient, ifelse, printing  # noqa: F401
 from .printing import pp, pprint  # noqa: F401

@@ -149,7 +149,7 @@ static PyObject *run(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     if (ag_alloc_in_slot(&v3, &st->slots[0], 8) < 0) goto fail;
     const npy_intp n_ = ag_size(&v3);
     if (ag_is_contiguous(&v1, 8)) {
-        if (n_ > 131072) {
+        if (n_ > 1048576) {
             #pragma omp parallel
             {
                 const npy_intp nt_ = omp_get_num_threads(), t_ = omp_get_thread_num();
@@ -174,7 +174,7 @@ static PyObject *run(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     if (ag_alloc_in_slot(&v4, &st->slots[1], 8) < 0) goto fail;
     const npy_intp n_ = ag_size(&v4);
     if (ag_is_contiguous(&v3, 8)) {
-        if (n_ > 131072) {
+        if (n_ > 1048576) {
             #pragma omp parallel
             {
                 const npy_intp nt_ = omp_get_num_threads(), t_ = omp_get_thread_num();
@@ -198,7 +198,7 @@ static PyObject *run(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     if (ag_alloc_in_slot(&v5, &st->slots[2], 8) < 0) goto fail;
     const npy_intp n_ = ag_size(&v5);
     if (ag_is_contiguous(&in1, 8)) {
-        if (n_ > 131072) {
+        if (n_ > 1048576) {
             #pragma omp parallel
             {
                 const npy_intp nt_ = omp_get_num_threads(), t_ = omp_get_thread_num();
@@ -323,7 +323,7 @@ static PyObject *run(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     if (ag_alloc_in_slot(&v14, &st->slots[0], 8) < 0) goto fail;
     const npy_intp n_ = ag_size(&v14);
     if (ag_is_contiguous(&in1, 8) && ag_is_contiguous(&v4, 8) && ag_is_contiguous(&v5, 8) && ag_is_contiguous(&v3, 8)) {
-        if (n_ > 131072) {
+        if (n_ > 1048576) {
             #pragma omp parallel
             {
                 const npy_intp nt_ = omp_get_num_threads(), t_ = omp_get_thread_num();
@@ -372,7 +372,7 @@ static PyObject *run(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     if (ag_alloc_spare(&v16, &st->spares[0], NPY_FLOAT64) < 0) goto fail;
     const npy_intp n_ = ag_size(&v16);
     if (ag_is_contiguous(&in2, 8) && ag_is_contiguous(&v15, 8)) {
-        if (n_ > 131072) {
+        if (n_ > 1048576) {
             #pragma omp parallel
             {
                 const npy_intp nt_ = omp_get_num_threads(), t_ = omp_get_thread_num();

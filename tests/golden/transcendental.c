@@ -81,7 +81,7 @@ static PyObject *run(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     if (ag_alloc_array(&v1, &res[0], NPY_FLOAT32) < 0) goto fail;
     const npy_intp n_ = ag_size(&v1);
     if (ag_is_contiguous(&in0, 4) && ag_is_contiguous(&in1, 4)) {
-        if (n_ > 131072) {
+        if (n_ > 1048576) {
             #pragma omp parallel
             {
                 const npy_intp nt_ = omp_get_num_threads(), t_ = omp_get_thread_num();

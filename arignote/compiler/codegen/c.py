@@ -29,8 +29,9 @@ TYPENUMS = {
     "float32": "NPY_FLOAT32", "float64": "NPY_FLOAT64",
 }
 MAXDIM = 16
-# Loops over more elements than this are split across threads.
-PARALLEL_THRESHOLD = 1 << 17
+# Loops over more elements than this are split across threads: below it a parallel region
+# (waking threads, a barrier that waits for a descheduled core) costs more than it saves.
+PARALLEL_THRESHOLD = 1 << 20
 
 EMITTERS = {}
 
