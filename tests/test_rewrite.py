@@ -341,3 +341,79 @@ def test_trace_rewrites_off_prints_nothing(capsys):
     assert not config.trace_rewrites
     rewritten([x], T.log(T.nnet.sigmoid(x)) * 1)
     assert capsys.readouterr().err == ""
+
+
+def test_index_of_shape_and_of_shape_vector():
+    after = check([m], T.cast(m.shape[-1], "float64") * T.exp(m).shape[0], [mv])
+    assert op_types(after).count(SH.ShapeI) == 2
+    assert SH.Shape not in op_types(after) and S.Exp not in scalar_ops(after)
+
+
+@pytest.mark.parametrize("source, middle, target, merged", [
+    ("int32", "float64", "int64", True), ("int64", "float64", "int32", False),
+    ("float32", "float64", "float32", True), ("float64", "float32", "float64", False),
+    ("int16", "float32", "float64", True), ("int32", "float32", "float64", False),
+    ("uint8", "int16", "float32", True), ("bool", "int8", "float64", True),
+    ("float32", "int64", "float64", False), ("int8", "uint8", "int16", False),
+])
+def test_cast_of_cast(source, middle, target, merged):
+    """Two casts merge only where the middle dtype holds every value exactly."""
+    v = T.vector("v", dtype=source)
+    values = np.array([0, 1, 100, 127] + ([2 ** 24 + 1] if source == "int32" else []))
+    before, after = rewritten([v], T.cast(T.cast(v, middle), target), NO_FUSION)
+    assert len(after.toposort()) == (int(source != target) if merged else 2)
+    assert_same_values(before, after, [values.astype(source)])
+    if source == "int64":
+        big = np.array([2 ** 62 + 1], dtype="int64")
+        assert_same_values(before, after, [big])
+
+
+def _rule_coverage_graphs():
+    i = T.ivector("i")
+    s = T.dscalar("s")
+    identity = DimShuffle(m.broadcastable, (0, 1))(m)
+    return [
+        ([x], x * 1), ([x], x + 0), ([x], x - 0), ([x], 0 - x), ([x], x - x),
+        ([x], T.neg(-x)), ([x], x * -1), ([x, y], -x * -y), ([x, y], -x / -y),
+        ([x, y], x + -y), ([x, y], x - -y), ([x], x / 1), ([x], x / x), ([x, y], -x - y),
+        ([x], x ** 2), ([x], x ** 0.5), ([x], x ** -1), ([x], x ** 1), ([x], x ** 0),
+        ([x], (x * 2) * 3), ([i], (i + 1) + 2), ([x], x / 4), ([x], -(x * 3)),
+        ([x, y], (x / y) * y), ([m], m.T.dimshuffle(1, "x", 0)), ([m], identity * 2),
+        ([m], m.reshape((12,)).reshape((2, 6))), ([m], T.exp(m).shape),
+        ([m], m.shape[0]), ([m], T.exp(m).shape[1]), ([m], SH.shape_i(T.exp(m), 0)),
+        ([m], T.alloc(m, m.shape[0], m.shape[1])), ([x, s], T.alloc(s, x.shape[0]) * x),
+        ([x, s], T.exp(T.alloc(s, x.shape[0]) * 2) * x),
+        ([x], T.exp(T.cast(x.dimshuffle("x", 0).shape[0], "float64")) + x),
+        ([x], T.log(1 + x)), ([x], T.log(1 - x)), ([x], T.exp(x) - 1),
+        ([x], 1 / (1 + T.exp(-x))), ([x], 1 / (1 + T.exp(x))),
+        ([x], T.reciprocal(1 + T.exp(-x))), ([x], T.exp(x) / (1 + T.exp(x))),
+        ([x], 1 - T.nnet.sigmoid(x)), ([x], T.log(T.nnet.sigmoid(x))),
+        ([x], T.log(1 - T.nnet.sigmoid(x))), ([x], T.log1p(-T.nnet.sigmoid(x))),
+        ([x], T.log(1 + T.exp(x))), ([x], T.log1p(T.exp(x))), ([x], T.log(T.exp(x))),
+        ([m], T.exp(m) / T.sum(T.exp(m), axis=1, keepdims=True)),
+        ([m], T.log(T.nnet.softmax(m))), ([m], T.log(T.nnet.softmax(m)[0])),
+        ([m], T.log(T.sum(T.exp(m), axis=1))), ([x], T.cast(T.cast(x, "float32") * 1, "int8")),
+        ([i], T.cast(T.cast(i, "float64"), "int64")),
+    ]
+
+
+def test_every_rule_fires_and_keeps_values(capsys, monkeypatch):
+    """Each rule, run alone in its rule set, fires on some graph, and values agree."""
+    monkeypatch.setattr(config, "trace_rewrites", True)
+    values = {x: xv, y: yv, m: mv}
+    fired = set()
+    for inputs, output in _rule_coverage_graphs():
+        args = [values.get(v, np.arange(1, 6, dtype=v.dtype) if v.ndim else
+                           np.asarray(0.5, dtype=v.dtype)) for v in inputs]
+        for ruleset in (rules.CANONICALIZE, rules.STABILIZE):
+            before = FunctionGraph(inputs, [output])
+            after, _ = before.clone()
+            apply_rules(after, ruleset)
+            assert_same_values(before, after, args)
+    for line in capsys.readouterr().err.splitlines():
+        if line.startswith("rewrite "):
+            fired.add(line.split()[1].rstrip(":"))
+    expected = {f"{ruleset.name}/{rule.name}" for ruleset in (rules.CANONICALIZE,
+                                                               rules.STABILIZE)
+                for rule in ruleset}
+    assert expected - fired == set()

@@ -371,6 +371,26 @@ def _div_by_power_of_two(x, c, node):
     return O.mul(_as_out(x, node), _constant_like(inverse, node))
 
 
+def _lossless(source, target):
+    """Whether every value of dtype ``source`` is exactly a value of dtype ``target``."""
+    if source == target or source == "bool":
+        return True
+    source_type, target_type = np.dtype(source), np.dtype(target)
+    if target_type.kind == "f" and source_type.kind in "iu":
+        digits = np.finfo(target_type).nmant + 1
+        return source_type.itemsize * 8 - (source_type.kind == "i") <= digits
+    return source_type.kind in "iuf" and np.can_cast(source_type, target_type, "safe") and \
+        (target_type.kind != "f") == (source_type.kind != "f")
+
+
+def _cast_of_cast(x, node):
+    """cast(cast(x, b), a) -> cast(x, a) where b holds every value of x exactly."""
+    middle = node.inputs[0].dtype
+    if not _lossless(x.dtype, middle):
+        return None
+    return _as_out(x, node)
+
+
 # ----------------------------------------------------------------------- products
 _PRODUCT_OPS = (S.Mul, S.TrueDiv, S.Reciprocal, S.Neg)
 _KEY_DEPTH = 4
@@ -611,6 +631,18 @@ def _softmax_of_graph(x, node):
     return nnet.softmax(_as_out(x, node))
 
 
+def _if_exact_negations(build):
+    """``build(a, b, node)`` unless a negated input of the node has an integer dtype narrower
+    than the node's: ``-uint8_b`` wraps around in uint8, so ``a - -b`` is not ``a + b``."""
+    def rule(a, b, node):
+        for variable in node.inputs:
+            if _argument_of(variable, S.Neg) is not None and not _float(variable) and \
+                    variable.dtype != _out_dtype(node):
+                return None
+        return build(a, b, node)
+    return rule
+
+
 def _float_rule(build):
     """``build`` applied to ``x`` cast to the node's dtype, declined for integer results."""
     def rule(x, node):
@@ -637,13 +669,18 @@ CANONICALIZE = RuleSet("canonicalize", [
     Rule("neg_neg", (S.Neg, (S.Neg, "x")), lambda x: x),
     Rule("mul_by_minus_one", (S.Mul, "x", MINUS_ONE),
          lambda x, node: O.neg(_as_out(x, node)) if _out_dtype(node) != "bool" else None),
-    Rule("mul_neg_neg", (S.Mul, (S.Neg, "a"), (S.Neg, "b")), lambda a, b: O.mul(a, b)),
-    Rule("div_neg_neg", (S.TrueDiv, (S.Neg, "a"), (S.Neg, "b")), lambda a, b: O.true_div(a, b)),
-    Rule("add_neg", (S.Add, "a", (S.Neg, "b")), lambda a, b: O.sub(a, b)),
-    Rule("sub_neg", (S.Sub, "a", (S.Neg, "b")), lambda a, b: O.add(a, b)),
+    Rule("mul_neg_neg", (S.Mul, (S.Neg, "a"), (S.Neg, "b")),
+         _if_exact_negations(lambda a, b, node: O.mul(a, b))),
+    Rule("div_neg_neg", (S.TrueDiv, (S.Neg, "a"), (S.Neg, "b")),
+         _if_exact_negations(lambda a, b, node: O.true_div(a, b))),
+    Rule("add_neg", (S.Add, "a", (S.Neg, "b")),
+         _if_exact_negations(lambda a, b, node: O.sub(a, b))),
+    Rule("sub_neg", (S.Sub, "a", (S.Neg, "b")),
+         _if_exact_negations(lambda a, b, node: O.add(a, b))),
     Rule("div_by_one", (S.TrueDiv, "x", ONE), lambda x: x),
     Rule("div_self", (S.TrueDiv, "x", "x"), lambda x: O.ones_like(x) if _float(x) else None),
-    Rule("sub_of_neg", (S.Sub, (S.Neg, "a"), "b"), lambda a, b: O.neg(O.add(a, b))),
+    Rule("sub_of_neg", (S.Sub, (S.Neg, "a"), "b"),
+         _if_exact_negations(lambda a, b, node: O.neg(_as_out(O.add(a, b), node)))),
     Rule("pow_two", (S.Pow, "x", TWO), lambda x, node: O.sqr(_as_out(x, node))),
     Rule("pow_half", (S.Pow, "x", HALF), _float_rule(O.sqrt)),
     Rule("pow_minus_one", (S.Pow, "x", MINUS_ONE), _float_rule(O.reciprocal)),
@@ -654,6 +691,7 @@ CANONICALIZE = RuleSet("canonicalize", [
     Rule("div_by_power_of_two", (S.TrueDiv, "x", "c"), _div_by_power_of_two),
     Rule("neg_of_scaled", (S.Neg, (S.Mul, "x", "c")), _neg_of_scaled),
     NodeRule("canonical_product", _PRODUCT_OPS, _canonical_product),
+    Rule("cast_of_cast", (S.Cast, (S.Cast, "x")), _cast_of_cast),
     Rule("dimshuffle_of_dimshuffle", (DimShuffle, (DimShuffle, "x")), _merge_dimshuffles),
     Rule("identity_dimshuffle", (DimShuffle, "x"), _drop_identity_dimshuffle),
     Rule("reshape_of_reshape", (SH.Reshape, (SH.Reshape, "x", ANY), "shape"),
@@ -667,7 +705,9 @@ CANONICALIZE = RuleSet("canonicalize", [
     NodeRule("elemwise_into_alloc", (Elemwise,), _elemwise_into_alloc),
 ])
 
+# log(1 - sigmoid(x)) becomes log(sigmoid(-x)) (one_minus_sigmoid), then -softplus(x).
 STABILIZE = RuleSet("stabilize", [
+    Rule("softplus", (S.Log, (S.Add, ONE, (S.Exp, "x"))), _float_rule(O.softplus)),
     Rule("log1p", (S.Log, (S.Add, ONE, "x")), _float_rule(O.log1p)),
     Rule("log1p_of_sub", (S.Log, (S.Sub, ONE, "x")), _float_rule(lambda x: O.log1p(O.neg(x)))),
     Rule("expm1", (S.Sub, (S.Exp, "x"), ONE), _float_rule(O.expm1)),
@@ -683,11 +723,8 @@ STABILIZE = RuleSet("stabilize", [
          _float_rule(lambda x: O.sigmoid(O.neg(x)))),
     Rule("log_sigmoid", (S.Log, (S.Sigmoid, "x")),
          _float_rule(lambda x: O.neg(O.softplus(O.neg(x))))),
-    Rule("log_one_minus_sigmoid", (S.Log, (S.Sub, ONE, (S.Sigmoid, "x"))),
-         _float_rule(lambda x: O.neg(O.softplus(x)))),
     Rule("log1p_neg_sigmoid", (S.Log1p, (S.Neg, (S.Sigmoid, "x"))),
          _float_rule(lambda x: O.neg(O.softplus(x)))),
-    Rule("softplus", (S.Log, (S.Add, ONE, (S.Exp, "x"))), _float_rule(O.softplus)),
     Rule("log1p_exp", (S.Log1p, (S.Exp, "x")), _float_rule(O.softplus)),
     Rule("log_exp", (S.Log, (S.Exp, "x")), _float_rule(lambda x: x)),
     Rule("softmax_graph", (S.TrueDiv, (S.Exp, "x"), (DimShuffle, (reduce.Sum, (S.Exp, "x")))),
