@@ -376,7 +376,9 @@ class FunctionGraph:
 
     def import_graph(self, outputs):
         """Add the nodes that ``outputs`` need and the graph does not have yet."""
-        for node in io_toposort([v for v in self.variables], outputs):
+        if all(v in self.variables for v in outputs):
+            return
+        for node in io_toposort(self.variables, outputs):
             self._import_node(node)
         for output in outputs:
             self._add_variable(output)
