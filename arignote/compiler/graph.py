@@ -218,7 +218,7 @@ def io_toposort(inputs, outputs):
 
     The order is deterministic: a depth-first walk following input order.
     """
-    stop = set(inputs)
+    stop = inputs if isinstance(inputs, (set, frozenset)) else set(inputs)
     visited = set()
     order = []
     for output in outputs:

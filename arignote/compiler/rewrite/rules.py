@@ -136,8 +136,10 @@ def _symbolic_shapes(node):
             for v in node.inputs]
 
 
-def _depends_on(variables, target):
-    """Whether the graph of ``variables`` uses ``target``."""
+def _depends_on(variables, target, limit=1000):
+    """Whether the shape graph of ``variables`` uses the value of ``target`` (lengths of
+    other variables are not followed further; a graph larger than ``limit`` counts as yes).
+    """
     stack, seen = list(variables), set()
     while stack:
         variable = stack.pop()
@@ -146,6 +148,10 @@ def _depends_on(variables, target):
         if variable in seen or variable.owner is None:
             continue
         seen.add(variable)
+        if len(seen) > limit:
+            return True
+        if isinstance(variable.owner.op, (SH.Shape, SH.ShapeI)):
+            continue
         stack.extend(variable.owner.inputs)
     return False
 
