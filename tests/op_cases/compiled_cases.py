@@ -4,6 +4,7 @@ reductions): the graphs are built directly, as the fusion passes would."""
 import numpy as np
 
 from arignote.compiler.ops import scalar as S
+from arignote.compiler.ops.blas import Gemm
 from arignote.compiler.ops.composite import Composite, FusedReduce
 from arignote.compiler.ops.elemwise import Elemwise
 
@@ -21,7 +22,14 @@ PROGRAM = ((S.Exp(), (("in", 0),), "float64"),
 TWO_OUT = Composite(2, PROGRAM, (("tmp", 2), ("tmp", 3)), ("float64", "float64"))
 ONE_OUT = Composite(2, PROGRAM[:3], (("tmp", 2),), ("float64",))
 
+Z = RNG.standard_normal((3, 2))
+X = RNG.standard_normal((3, 4))
+Y = RNG.standard_normal((4, 2))
+
 CASES = [
+    OpCase("gemm", lambda z, a, x, y, b: Gemm()(z, a, x, y, b),
+           [Z, np.array(-0.5), X, Y, np.array(2.0)],
+           lambda z, a, x, y, b: b * z + a * x @ y),
     OpCase("composite_two_outputs", lambda a, b: Elemwise(TWO_OUT)(a, b), [A, B],
            lambda a, b: [np.exp(a) * b + 2.5, a - b], grad=False),
     OpCase("composite_broadcast_row", lambda a, b: Elemwise(ONE_OUT)(a, b), [A, B[:1]],

@@ -70,3 +70,42 @@ def dot_code(node, ctx):
 
 
 dot_code.supports = _supports
+
+
+@emitter(blas.Gemm)
+def gemm_code(node, ctx):
+    """out = b * z + a * dot(x, y): z copied into the output, then one BLAS gemm."""
+    z, a, x, y, b = node.inputs
+    out = node.outputs[0]
+    names = [ctx.name(v) for v in (z, a, x, y, b)]
+    nz, na, nx, ny, nb = names
+    c = ctx.name(out)
+    p = _PREFIX[out.dtype]
+    size = ctx.itemsize(out.dtype)
+    ctype = ctx.ctype(out.dtype)
+    lines = [f"if ({nx}.shape[1] != {ny}.shape[0] || {nz}.shape[0] != {nx}.shape[0] || "
+             f"{nz}.shape[1] != {ny}.shape[1]) {{ char a_[64], b_[64], c_[64]; " + ctx.fail(
+                 "ValueError", "gemm: shapes %s + %s . %s do not match",
+                 f"ag_shape_str(&{nz}, a_, 64)", f"ag_shape_str(&{nx}, b_, 64)",
+                 f"ag_shape_str(&{ny}, c_, 64)") + " }",
+             f"{c}.shape[0] = {nz}.shape[0]; {c}.shape[1] = {nz}.shape[1];",
+             ctx.alloc(out),
+             f"ag_copy(&{c}, &{nz}, {size});",
+             f"const {ctype} alpha_ = *(const {ctype} *){na}.data, "
+             f"beta_ = *(const {ctype} *){nb}.data;",
+             f"if ({nx}.shape[1] == 0 || ag_size(&{c}) == 0) {{",
+             f"    for (npy_intp k_ = 0; k_ < ag_size(&{c}); k_++) (({ctype} *){c}.data)[k_] *= "
+             f"beta_;",
+             "} else {",
+             f"    ag_array a_ = {nx}, b_ = {ny};",
+             f"    if (ag_blas_layout(&a_, {size}, &st->scratch_a) < 0 || "
+             f"ag_blas_layout(&b_, {size}, &st->scratch_b) < 0) goto fail;",
+             f"    scipy_cblas_{p}gemm(CblasRowMajor, ag_blas_trans(&a_), ag_blas_trans(&b_), "
+             f"(int){c}.shape[0], (int){c}.shape[1], (int){nx}.shape[1], alpha_, "
+             f"(const {ctype} *)a_.data, ag_blas_ld(&a_, {size}), (const {ctype} *)b_.data, "
+             f"ag_blas_ld(&b_, {size}), beta_, ({ctype} *){c}.data, (int){c}.shape[1]);",
+             "}"]
+    return "\n".join(lines)
+
+
+gemm_code.supports = lambda node: blas_available() and node.outputs[0].dtype in _PREFIX

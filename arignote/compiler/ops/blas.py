@@ -295,3 +295,35 @@ def batched_tensordot(x, y, axes=2):
     (2, 1, 1)
     """
     return _tensordot(x, y, axes, batched=True)
+
+
+@dataclass(frozen=True)
+class Gemm(Op):
+    """``b * z + a * dot(x, y)`` for matrices ``z``, ``x``, ``y`` and scalars ``a``, ``b``:
+    BLAS's gemm, built by the ``gemm`` rewrite from ``z - lr * dot(x, y)`` and kin."""
+
+    def make_node(self, z, a, x, y, b):
+        z, a, x, y, b = (as_tensor_variable(v) for v in (z, a, x, y, b))
+        if not (z.ndim == x.ndim == y.ndim == 2 and a.ndim == b.ndim == 0):
+            raise TypeError(f"Gemm takes matrices z, x, y and scalars a, b; got {z.type}, "
+                            f"{a.type}, {x.type}, {y.type}, {b.type}")
+        if len({v.dtype for v in (z, a, x, y, b)}) != 1 or z.dtype not in dt.FLOAT_DTYPES:
+            raise TypeError(f"Gemm needs one float dtype, got {[v.dtype for v in (z, x, y)]}")
+        return Apply(self, [z, a, x, y, b], [z.type.make_variable()])
+
+    def perform(self, node, inputs):
+        z, a, x, y, b = inputs
+        if x.shape[1] != y.shape[0] or z.shape != (x.shape[0], y.shape[1]):
+            raise ValueError(f"gemm: shapes {z.shape} + {x.shape} . {y.shape} do not match")
+        return [np.asarray(b * z + a * np.dot(x, y), dtype=z.dtype)]
+
+    def infer_shape(self, node, input_shapes):
+        return [input_shapes[0]]
+
+    def grad(self, inputs, out_grads):
+        z, a, x, y, b = inputs
+        (gz,) = out_grads
+        product = Dot()(x, y)
+        ops = _ops()
+        return [ops.mul(b, gz), ops.sum(ops.mul(gz, product)), ops.mul(a, dot(gz, y.T)),
+                ops.mul(a, dot(x.T, gz)), ops.sum(ops.mul(gz, z))]

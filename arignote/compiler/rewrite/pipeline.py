@@ -28,6 +28,7 @@ PASSES = [
     ("canonicalize_again", _rules(rules.CANONICALIZE)),
     ("merge_again", merge.merge),
     ("constant_fold_again", merge.constant_fold),
+    ("gemm", specialize.specialize_gemm),
     ("fusion", fusion.fuse),
     ("reduce_fusion", specialize.fuse_reductions),
     ("merge_final", merge.merge),

@@ -50,3 +50,70 @@ def fuse_reductions(fgraph):
         fgraph.replace(out, replacement, reason="reduce_fusion")
         fused += 1
     return fused
+
+
+blas_ops = importlib.import_module("arignote.compiler.ops.blas")
+
+
+def _single_client(fgraph, variable):
+    clients = fgraph.clients.get(variable, [])
+    return len(clients) == 1 and clients[0][0] != "output"
+
+
+def _scaled_dot(fgraph, variable):
+    """``(a, dot_node)`` when ``variable`` is ``dot(x, y)`` or ``a * dot(x, y)`` of matrices
+    used nowhere else, with ``a`` a single-element tensor; else None."""
+    from ..ops.scalar import Mul
+    node = variable.owner
+    if node is None or not _single_client(fgraph, variable):
+        return None
+    if isinstance(node.op, blas_ops.Dot):
+        return None, node
+    if isinstance(node.op, Elemwise) and isinstance(node.op.scalar_op, Mul):
+        for scale, product in (node.inputs, reversed(node.inputs)):
+            owner = product.owner
+            if owner is not None and isinstance(owner.op, blas_ops.Dot) and \
+                    all(scale.broadcastable) and _single_client(fgraph, product):
+                return scale, owner
+    return None
+
+
+def specialize_gemm(fgraph):
+    """``z +/- a * dot(x, y)`` of float matrices becomes one ``Gemm`` (BLAS computes the
+    scaling and the sum while it multiplies); returns the number of replacements."""
+    from ..ops.scalar import Add, Sub, cast, neg
+    from ..ops.elemwise import dimshuffle
+    from ..variable import constant
+    done = 0
+    for node in fgraph.toposort():
+        if node not in fgraph.apply_nodes or not isinstance(node.op, Elemwise):
+            continue
+        scalar_op = node.op.scalar_op
+        if not isinstance(scalar_op, (Add, Sub)):
+            continue
+        out = node.outputs[0]
+        candidates = [(node.inputs[0], node.inputs[1], isinstance(scalar_op, Sub))]
+        if isinstance(scalar_op, Add):
+            candidates.append((node.inputs[1], node.inputs[0], False))
+        for z, term, negate in candidates:
+            found = _scaled_dot(fgraph, term)
+            if found is None or z.ndim != 2 or z.type != out.type:
+                continue
+            scale, dot_node = found
+            x, y = dot_node.inputs
+            dtype = out.dtype
+            if dtype not in ("float32", "float64") or x.dtype != dtype or y.dtype != dtype \
+                    or x.ndim != 2 or y.ndim != 2:
+                continue
+            if scale is None:
+                a = constant(1.0, dtype=dtype)
+            else:
+                a = cast(dimshuffle(scale, []) if scale.ndim else scale, dtype)
+            if negate:
+                a = neg(a)
+            replacement = blas_ops.Gemm()(z, a, x, y, constant(1.0, dtype=dtype))
+            replacement.owner.trace = node.trace
+            fgraph.replace(out, replacement, reason="gemm")
+            done += 1
+            break
+    return done
