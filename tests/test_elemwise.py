@@ -244,7 +244,7 @@ def _check_binary(build, reference, a, b, out_dtype=None):
     assert_same(value, expected, output.dtype, rtol=1e-6 if dtype == "float32" else 1e-15)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(name=st.sampled_from(sorted(BINARY)), ab=operands())
 def test_binary_matches_numpy(name, ab):
     build, reference = BINARY[name]
@@ -260,7 +260,7 @@ def test_binary_matches_numpy(name, ab):
     _check_binary(build, reference, a, b)
 
 
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(name=st.sampled_from(sorted(COMPARISONS)), ab=operands())
 def test_comparison_matches_numpy(name, ab):
     build, reference = COMPARISONS[name]
@@ -282,7 +282,7 @@ UNARY = {
 }
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(name=st.sampled_from(sorted(UNARY)), data=st.data())
 def test_unary_matches_numpy(name, data):
     build, reference = UNARY[name]
@@ -318,7 +318,7 @@ def _wrapped_int_pow(a, b, dtype):
     return np.vectorize(one, otypes=[object])(a, b).astype(dtype)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(dtype=st.sampled_from(["int8", "int16", "int32", "int64", "uint8", "uint32"]),
        data=st.data())
 def test_integer_pow_wraps_like_c(dtype, data):

@@ -356,7 +356,7 @@ def _basic_index(draw):
     return tuple(entries)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=30, deadline=None)
 @given(_basic_index(), st.booleans())
 def test_basic_indexing_property(index, symbolic):
     """Basic indexing, constant or with every int symbolic, agrees with numpy; so does the
@@ -384,7 +384,7 @@ def test_basic_indexing_property(index, symbolic):
     assert all(result.shape[d] == 1 for d, b in enumerate(out.broadcastable) if b)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=25, deadline=None)
 @given(st.lists(st.integers(-4, 3), min_size=1, max_size=6),
        st.lists(st.integers(-5, 4), min_size=1, max_size=6))
 def test_inc_subtensor_property(rows, cols):
