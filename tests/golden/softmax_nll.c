@@ -126,26 +126,7 @@ static PyObject *run(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     /* 4: AdvancedSubtensor{A, A}(float32(False, False), int64(False,), int32(False,)) */
     ag_array v5; v5.ndim = 1;
     {
-    ag_array xv_; xv_.ndim = 2;
-    xv_.data = v3.data;
-    {
-        Py_ssize_t step_ = 1;
-        if (step_ == 0) { AG_FAIL(PyExc_ValueError, st->descs, 4, "slice step cannot be zero"); }
-        Py_ssize_t start_ = (step_ < 0 ? PY_SSIZE_T_MAX : 0);
-        Py_ssize_t stop_ = (step_ < 0 ? PY_SSIZE_T_MIN : PY_SSIZE_T_MAX);
-        Py_ssize_t n_ = PySlice_AdjustIndices(v3.shape[0], &start_, &stop_, step_);
-        xv_.shape[0] = n_; xv_.strides[0] = v3.strides[0] * step_;
-        if (n_ > 0) xv_.data += start_ * v3.strides[0];
-    }
-    {
-        Py_ssize_t step_ = 1;
-        if (step_ == 0) { AG_FAIL(PyExc_ValueError, st->descs, 4, "slice step cannot be zero"); }
-        Py_ssize_t start_ = (step_ < 0 ? PY_SSIZE_T_MAX : 0);
-        Py_ssize_t stop_ = (step_ < 0 ? PY_SSIZE_T_MIN : PY_SSIZE_T_MAX);
-        Py_ssize_t n_ = PySlice_AdjustIndices(v3.shape[1], &start_, &stop_, step_);
-        xv_.shape[1] = n_; xv_.strides[1] = v3.strides[1] * step_;
-        if (n_ > 0) xv_.data += start_ * v3.strides[1];
-    }
+    ag_array xv_ = v3;
     npy_intp base_ = 0;
     {
         for (npy_intp i0 = 0; i0 < v4.shape[0]; i0++) {
