@@ -14,6 +14,7 @@ import importlib.machinery
 import importlib.util
 import json
 import os
+import random
 import shutil
 import stat
 import sys
@@ -24,6 +25,8 @@ from ..configparser import config
 from . import build
 
 DEFAULT_MAX_BYTES = 2 << 30
+# Scanning the whole cache after every build would cost more than the build on a big cache.
+EVICT_CHECK_PROBABILITY = 1 / 16
 _LOADED = {}
 
 
@@ -145,7 +148,8 @@ def _build_entry(root, entry, key, source, compiler):
                     shutil.rmtree(scratch, ignore_errors=True)
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
-    evict(root)
+    if random.random() < EVICT_CHECK_PROBABILITY:
+        evict(root)
 
 
 def _discard(entry):
@@ -168,11 +172,15 @@ def entries(root=None):
         if len(prefix) != 2 or not os.path.isdir(directory):
             continue
         for name in sorted(os.listdir(directory)):
+            if len(name) != 64:  # build-, .lock and .old- names are not entries
+                continue
             entry = os.path.join(directory, name)
             meta = os.path.join(entry, "meta.json")
-            if os.path.isdir(entry) and os.path.exists(meta):
+            try:  # other processes build and discard entries concurrently
                 size = sum(os.path.getsize(os.path.join(entry, f)) for f in os.listdir(entry))
                 found.append((entry, size, os.path.getmtime(meta)))
+            except OSError:
+                continue
     return found
 
 

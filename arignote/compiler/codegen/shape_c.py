@@ -94,7 +94,8 @@ def reshape_code(node, ctx):
                      f"{sizes}.strides[0]);")
         lines.append(f"if ({dst}.shape[{d}] == -1 && unknown_ < 0) unknown_ = {d}; "
                      f"else if ({dst}.shape[{d}] < 0) {{ " + ctx.fail(
-                         "ValueError", "reshape: invalid length %ld in the new shape",
+                         "ValueError", "reshape: invalid length %ld in the new shape (at most one -1, "
+                         "no other negative length)",
                          f"(long){dst}.shape[{d}]") + f" }} else known_ *= {dst}.shape[{d}];")
     lines.append(f"const npy_intp total_ = ag_size(&{src});")
     lines.append("if (unknown_ >= 0) { if (known_ == 0 || total_ % known_ != 0) { char a_[64]; "
