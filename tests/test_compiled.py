@@ -159,3 +159,29 @@ def test_print_source_flag(capsys):
     finally:
         theano.config.print_source = old
     assert "arignote generated module" in capsys.readouterr().err
+
+
+def test_increments_reuse_a_dying_buffer_but_never_a_live_one():
+    x = T.dmatrix("x")
+    rows = T.lvector("rows")
+    y = T.dmatrix("y")
+    doubled = x * 2
+    grown = T.inc_subtensor(doubled[rows], y)  # `doubled` dies here: updated in place
+    shifted = T.set_subtensor((x + 1)[1:], (x + 1)[:-1])  # reads a view of its own target
+    kept = x * 3
+    both = [T.inc_subtensor(kept[0], 1.0), kept]  # `kept` is still needed: copied
+    f = theano.function([x, rows, y], [grown, shifted] + both)
+    value = np.arange(12.0).reshape(4, 3)
+    index = np.array([0, 2, 0])
+    out = f(value, index, np.ones((3, 3)))
+    expected = value * 2
+    np.add.at(expected, index, np.ones((3, 3)))
+    np.testing.assert_allclose(out[0], expected)
+    plus = value + 1
+    shifted_expected = plus.copy()
+    shifted_expected[1:] = plus[:-1]
+    np.testing.assert_allclose(out[1], shifted_expected)
+    bumped = value * 3
+    bumped[0] += 1
+    np.testing.assert_allclose(out[2], bumped)
+    np.testing.assert_allclose(out[3], value * 3)

@@ -35,6 +35,11 @@ PARALLEL_THRESHOLD = 1 << 20
 
 EMITTERS = {}
 
+# Ops that copy their first input and modify the copy: when that input dies at the node,
+# the output takes over its buffer and the copy is skipped (the destroy rule of Theano's
+# inplace increments, decided here where buffer lifetimes are known).
+INPLACE_INCREMENTS = ("IncSubtensor", "AdvancedIncSubtensor1", "AdvancedIncSubtensor")
+
 
 def blas_available():
     """Whether generated code can call OpenBLAS (the scipy-openblas32 wheel is installed)."""
@@ -153,7 +158,8 @@ class CRenderer:
         for position, node in enumerate(order):
             dying = [v for v in dict.fromkeys(self._base(i) for i in node.inputs)
                      if last_use.get(v) == position and v in self.slot_of]
-            reuse_now = isinstance(node.op, Elemwise) and not self._is_view(node)
+            reuse_now = (isinstance(node.op, Elemwise) or type(node.op).__name__ in
+                         INPLACE_INCREMENTS) and not self._is_view(node)
             if reuse_now:
                 for variable in dying:
                     if self._inplace_safe(node, variable):
@@ -167,9 +173,18 @@ class CRenderer:
                     free.append(slot)
 
     def _inplace_safe(self, node, variable):
-        return any(i is variable for i in node.inputs) and all(
-            i.broadcastable == o.broadcastable and itemsize(i.dtype) == itemsize(o.dtype)
-            for i in node.inputs if i is variable for o in node.outputs)
+        """Whether ``node`` may write its output over ``variable``'s dying buffer: read
+        directly (not through a view, which could be read after being overwritten), and
+        for element-wise ops with the output's shape and item size; an increment may only
+        overwrite the tensor it increments."""
+        direct = [k for k, i in enumerate(node.inputs) if i is variable]
+        if not direct or any(self._base(i) is variable and i is not variable
+                             for i in node.inputs):
+            return False
+        if not isinstance(node.op, Elemwise):
+            return direct == [0]
+        return all(variable.broadcastable == o.broadcastable and
+                   itemsize(variable.dtype) == itemsize(o.dtype) for o in node.outputs)
 
     def extra_slot(self, variable):
         """A slot of its own for ``variable`` (a view op that sometimes has to copy)."""

@@ -653,7 +653,9 @@ def advanced_inc_subtensor_code(node, ctx):
     plan = _Advanced(node.op.idx_list, x, pieces)
     lines = [f"{dst}.shape[{d}] = {src}.shape[{d}];" for d in range(x.ndim)]
     lines.append(ctx.alloc(out))
+    lines.append(f"if ({dst}.data != {src}.data) {{")
     lines += _copy(dst, src, x.ndim, ctype)
+    lines.append("}")
     lines += plan.setup(ctx, dst, "xv_")
     depth = len(plan.out_dims)
     lines.append(f"ag_array t_; t_.ndim = {depth};")

@@ -168,7 +168,8 @@ def inc_subtensor_code(node, ctx):
     src, dst = ctx.name(x), ctx.name(out)
     lines = [f"{dst}.shape[{d}] = {src}.shape[{d}];" for d in range(x.ndim)]
     lines.append(ctx.alloc(out))
-    lines.append(f"ag_copy(&{dst}, &{src}, {ctx.itemsize(out.dtype)});")
+    lines.append(f"if ({dst}.data != {src}.data) ag_copy(&{dst}, &{src}, "
+                 f"{ctx.itemsize(out.dtype)});")
     view_ndim = _view_ndim(node.op.idx_list, x.ndim)
     lines.append(f"ag_array view_; view_.ndim = {view_ndim};")
     lines += _view_code(ctx, node.op.idx_list, x, dst, "view_", pieces)
@@ -196,7 +197,8 @@ def advanced_inc_subtensor1_code(node, ctx):
     src, dst = ctx.name(x), ctx.name(out)
     lines = [f"{dst}.shape[{d}] = {src}.shape[{d}];" for d in range(x.ndim)]
     lines.append(ctx.alloc(out))
-    lines.append(f"ag_copy(&{dst}, &{src}, {ctx.itemsize(out.dtype)});")
+    lines.append(f"if ({dst}.data != {src}.data) ag_copy(&{dst}, &{src}, "
+                 f"{ctx.itemsize(out.dtype)});")
     value = ctx.name(y)
     lines.append(f"ag_array yv_ = {value};")
     lines.append(f"if (yv_.ndim == {x.ndim} && yv_.shape[0] != {ctx.name(ilist)}.shape[0]) {{ "
