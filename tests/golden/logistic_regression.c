@@ -7,8 +7,8 @@ typedef struct {
     ag_slot scratch_a, scratch_b;
     PyObject *spares[2];
     PyObject *keep[1];
-    double node_time[18];
-    long long node_calls[18];
+    double node_time[15];
+    long long node_calls[15];
 } ag_state;
 
 static void state_free(PyObject *capsule) {
@@ -42,39 +42,31 @@ static PyObject *make(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     return capsule;
 }
 
-/* Add */
-static __attribute__((noinline)) void kernel19(npy_intp lo, npy_intp hi, const double *p0, const double b1, double *q0) {
+/* Composite{add,neg,softplus,mul,sub,softplus,neg,mul,sub} */
+static __attribute__((noinline)) void kernel20(npy_intp lo, npy_intp hi, const double *p0, const double b1, const double *p2, double *q0, double *q1, double *q2, double *q3) {
     #pragma omp simd
     for (npy_intp i = lo; i < hi; i++) {
         const double x0 = p0[i];
         const double x1 = b1;
+        const double x2 = p2[i];
         const double t0 = (double)((x0 + x1));
-        q0[i] = (double)(t0);
-    }
-}
-
-/* Neg */
-static __attribute__((noinline)) void kernel20(npy_intp lo, npy_intp hi, const double *restrict p0, double *restrict q0) {
-    #pragma omp simd
-    for (npy_intp i = lo; i < hi; i++) {
-        const double x0 = p0[i];
-        const double t0 = (double)((-x0));
-        q0[i] = (double)(t0);
-    }
-}
-
-/* Composite{sub} */
-static __attribute__((noinline)) void kernel21(npy_intp lo, npy_intp hi, const double *restrict p0, double *restrict q0) {
-    #pragma omp simd
-    for (npy_intp i = lo; i < hi; i++) {
-        const double x0 = p0[i];
-        const double t0 = (double)((((float64)(((npy_int8)1LL))) - x0));
-        q0[i] = (double)(t0);
+        const double t1 = (double)((-t0));
+        const double t2 = (double)((log1p(exp(-fabs(((float64)(t1))))) + fmax(((float64)(t1)), 0)));
+        const double t3 = (double)((x2 * t2));
+        const double t4 = (double)((((float64)(((npy_int8)1LL))) - x2));
+        const double t5 = (double)((log1p(exp(-fabs(((float64)(t0))))) + fmax(((float64)(t0)), 0)));
+        const double t6 = (double)((-t5));
+        const double t7 = (double)((t4 * t6));
+        const double t8 = (double)((t3 - t7));
+        q0[i] = (double)(t8);
+        q1[i] = (double)(t0);
+        q2[i] = (double)(t1);
+        q3[i] = (double)(t4);
     }
 }
 
 /* Composite{neg,mul,sigmoid,mul,mul,sigmoid,mul,add} */
-static __attribute__((noinline)) void kernel22(npy_intp lo, npy_intp hi, const double *p0, const double b1, const double *p2, const double *p3, const double *p4, double *q0) {
+static __attribute__((noinline)) void kernel21(npy_intp lo, npy_intp hi, const double *p0, const double b1, const double *p2, const double *p3, const double *p4, double *q0) {
     #pragma omp simd
     for (npy_intp i = lo; i < hi; i++) {
         const double x0 = p0[i];
@@ -95,7 +87,7 @@ static __attribute__((noinline)) void kernel22(npy_intp lo, npy_intp hi, const d
 }
 
 /* Composite{mul,add,mul,sub} */
-static __attribute__((noinline)) void kernel23(npy_intp lo, npy_intp hi, const double *restrict p0, const double *restrict p1, double *restrict q0) {
+static __attribute__((noinline)) void kernel22(npy_intp lo, npy_intp hi, const double *restrict p0, const double *restrict p1, double *restrict q0) {
     #pragma omp simd
     for (npy_intp i = lo; i < hi; i++) {
         const double x0 = p0[i];
@@ -123,148 +115,100 @@ static PyObject *run(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     ag_array in2; ag_from_numpy(&in2, (PyArrayObject *)PyList_GET_ITEM(PyTuple_GET_ITEM(st->cells, 0), 0));
     if (!ag_accept(PyList_GET_ITEM(PyTuple_GET_ITEM(st->cells, 1), 0), NPY_FLOAT64, 0, "")) { PyErr_SetString(PyExc_TypeError, "the shared variable b holds a value that is not a float64 scalar"); goto fail; }
     ag_array in3; ag_from_numpy(&in3, (PyArrayObject *)PyList_GET_ITEM(PyTuple_GET_ITEM(st->cells, 1), 0));
-    /* 0: Dot(float64(False, False), float64(False,)) */
-    ag_array v1; v1.ndim = 1;
+    /* 0: ShapeI{0}(float64(False,)) */
+    ag_array v1; v1.ndim = 0;
     {
-    if (in0.shape[1] != in2.shape[0]) { char a_[64], b_[64]; AG_FAIL(PyExc_ValueError, st->descs, 0, "dot: shapes %s and %s are not aligned: %ld (last dimension of the first) != %ld (first dimension of the second)", ag_shape_str(&in0, a_, 64), ag_shape_str(&in2, b_, 64), (long)in0.shape[1], (long)in2.shape[0]); }
-    v1.shape[0] = in0.shape[0];
     if (ag_alloc_in_slot(&v1, &st->slots[0], 8) < 0) goto fail;
-    const npy_intp k_ = in2.shape[0];
-    if (k_ == 0 || ag_size(&v1) == 0) { memset(v1.data, 0, (size_t)ag_size(&v1) * 8); } else {
-    ag_array a_ = in0, b_ = in2;
-    if (ag_blas_layout(&a_, 8, &st->scratch_a) < 0 || ag_blas_layout(&b_, 8, &st->scratch_b) < 0) goto fail;
-    scipy_cblas_dgemv(CblasRowMajor, ag_blas_trans(&a_), (int)ag_blas_rows(&a_), (int)ag_blas_cols(&a_), 1, (const double *)a_.data, ag_blas_ld(&a_, 8), (const double *)b_.data, (int)(b_.strides[0] / 8), 0, (double *)v1.data, 1);
+    *(npy_int64 *)v1.data = in1.shape[0];
     }
-    }
-    /* 1: DimShuffle{x}(float64()) */
+    /* 1: Dot(float64(False, False), float64(False,)) */
     ag_array v2; v2.ndim = 1;
     {
-    v2.data = in3.data;
-    v2.shape[0] = 1; v2.strides[0] = 0;
+    if (in0.shape[1] != in2.shape[0]) { char a_[64], b_[64]; AG_FAIL(PyExc_ValueError, st->descs, 1, "dot: shapes %s and %s are not aligned: %ld (last dimension of the first) != %ld (first dimension of the second)", ag_shape_str(&in0, a_, 64), ag_shape_str(&in2, b_, 64), (long)in0.shape[1], (long)in2.shape[0]); }
+    v2.shape[0] = in0.shape[0];
+    if (ag_alloc_in_slot(&v2, &st->slots[1], 8) < 0) goto fail;
+    const npy_intp k_ = in2.shape[0];
+    if (k_ == 0 || ag_size(&v2) == 0) { memset(v2.data, 0, (size_t)ag_size(&v2) * 8); } else {
+    ag_array a_ = in0, b_ = in2;
+    if (ag_blas_layout(&a_, 8, &st->scratch_a) < 0 || ag_blas_layout(&b_, 8, &st->scratch_b) < 0) goto fail;
+    scipy_cblas_dgemv(CblasRowMajor, ag_blas_trans(&a_), (int)ag_blas_rows(&a_), (int)ag_blas_cols(&a_), 1, (const double *)a_.data, ag_blas_ld(&a_, 8), (const double *)b_.data, (int)(b_.strides[0] / 8), 0, (double *)v2.data, 1);
     }
-    /* 2: Elemwise{Add}(float64(False,), float64(True,)) */
+    }
+    /* 2: DimShuffle{x}(float64()) */
     ag_array v3; v3.ndim = 1;
     {
-    v3.shape[0] = v1.shape[0];
-    if (ag_alloc_in_slot(&v3, &st->slots[0], 8) < 0) goto fail;
-    const npy_intp n_ = ag_size(&v3);
-    if (ag_is_contiguous(&v1, 8)) {
-        if (n_ > 1048576) {
-            #pragma omp parallel
-            {
-                const npy_intp nt_ = omp_get_num_threads(), t_ = omp_get_thread_num();
-                const npy_intp chunk_ = (n_ + nt_ - 1) / nt_;
-                const npy_intp lo_ = t_ * chunk_, hi_ = lo_ + chunk_ < n_ ? lo_ + chunk_ : n_;
-                if (lo_ < hi_) kernel19(lo_, hi_, (const double *)v1.data, *(const double *)v2.data, (double *)v3.data);
-            }
-        } else kernel19(0, n_, (const double *)v1.data, *(const double *)v2.data, (double *)v3.data);
-    } else {
-        for (npy_intp i0 = 0; i0 < v3.shape[0]; i0++) {
-            const double x0 = *(const double *)(v1.data + i0 * v1.strides[0]);
-            const double x1 = *(const double *)(v2.data + 0);
-            const double t0 = (double)((x0 + x1));
-            *(double *)(v3.data + i0 * v3.strides[0]) = (double)(t0);
-        }
+    v3.data = in3.data;
+    v3.shape[0] = 1; v3.strides[0] = 0;
     }
-    }
-    /* 3: Elemwise{Neg}(float64(False,)) */
+    /* 3: Elemwise{Composite{add,neg,softplus,mul,sub,softplus,neg,mul,sub}}(float64(False,), float64(True,), float64(False,)) */
     ag_array v4; v4.ndim = 1;
+    ag_array v5; v5.ndim = 1;
+    ag_array v6; v6.ndim = 1;
+    ag_array v7; v7.ndim = 1;
     {
-    v4.shape[0] = v3.shape[0];
+    if (in1.shape[0] != v2.shape[0]) { char a_[64], b_[64]; AG_FAIL(PyExc_ValueError, st->descs, 3, "input shapes %s and %s do not match in dimension 0 (inputs 0 and 2); broadcasting needs that dimension declared broadcastable", ag_shape_str(&v2, a_, 64), ag_shape_str(&in1, b_, 64)); }
+    v4.shape[0] = v2.shape[0];
+    v5.shape[0] = v2.shape[0];
+    v6.shape[0] = v2.shape[0];
+    v7.shape[0] = v2.shape[0];
     if (ag_alloc_in_slot(&v4, &st->slots[1], 8) < 0) goto fail;
+    if (ag_alloc_in_slot(&v5, &st->slots[2], 8) < 0) goto fail;
+    if (ag_alloc_in_slot(&v6, &st->slots[3], 8) < 0) goto fail;
+    if (ag_alloc_in_slot(&v7, &st->slots[4], 8) < 0) goto fail;
     const npy_intp n_ = ag_size(&v4);
-    if (ag_is_contiguous(&v3, 8)) {
+    if (ag_is_contiguous(&v2, 8) && ag_is_contiguous(&in1, 8)) {
         if (n_ > 1048576) {
             #pragma omp parallel
             {
                 const npy_intp nt_ = omp_get_num_threads(), t_ = omp_get_thread_num();
                 const npy_intp chunk_ = (n_ + nt_ - 1) / nt_;
                 const npy_intp lo_ = t_ * chunk_, hi_ = lo_ + chunk_ < n_ ? lo_ + chunk_ : n_;
-                if (lo_ < hi_) kernel20(lo_, hi_, (const double *)v3.data, (double *)v4.data);
+                if (lo_ < hi_) kernel20(lo_, hi_, (const double *)v2.data, *(const double *)v3.data, (const double *)in1.data, (double *)v4.data, (double *)v5.data, (double *)v6.data, (double *)v7.data);
             }
-        } else kernel20(0, n_, (const double *)v3.data, (double *)v4.data);
+        } else kernel20(0, n_, (const double *)v2.data, *(const double *)v3.data, (const double *)in1.data, (double *)v4.data, (double *)v5.data, (double *)v6.data, (double *)v7.data);
     } else {
         for (npy_intp i0 = 0; i0 < v4.shape[0]; i0++) {
-            const double x0 = *(const double *)(v3.data + i0 * v3.strides[0]);
-            const double t0 = (double)((-x0));
-            *(double *)(v4.data + i0 * v4.strides[0]) = (double)(t0);
-        }
-    }
-    }
-    /* 4: Elemwise{Composite{sub}}(float64(False,)) */
-    ag_array v5; v5.ndim = 1;
-    {
-    v5.shape[0] = in1.shape[0];
-    if (ag_alloc_in_slot(&v5, &st->slots[2], 8) < 0) goto fail;
-    const npy_intp n_ = ag_size(&v5);
-    if (ag_is_contiguous(&in1, 8)) {
-        if (n_ > 1048576) {
-            #pragma omp parallel
-            {
-                const npy_intp nt_ = omp_get_num_threads(), t_ = omp_get_thread_num();
-                const npy_intp chunk_ = (n_ + nt_ - 1) / nt_;
-                const npy_intp lo_ = t_ * chunk_, hi_ = lo_ + chunk_ < n_ ? lo_ + chunk_ : n_;
-                if (lo_ < hi_) kernel21(lo_, hi_, (const double *)in1.data, (double *)v5.data);
-            }
-        } else kernel21(0, n_, (const double *)in1.data, (double *)v5.data);
-    } else {
-        for (npy_intp i0 = 0; i0 < v5.shape[0]; i0++) {
-            const double x0 = *(const double *)(in1.data + i0 * in1.strides[0]);
-            const double t0 = (double)((((float64)(((npy_int8)1LL))) - x0));
+            const double x0 = *(const double *)(v2.data + i0 * v2.strides[0]);
+            const double x1 = *(const double *)(v3.data + 0);
+            const double x2 = *(const double *)(in1.data + i0 * in1.strides[0]);
+            const double t0 = (double)((x0 + x1));
+            const double t1 = (double)((-t0));
+            const double t2 = (double)((log1p(exp(-fabs(((float64)(t1))))) + fmax(((float64)(t1)), 0)));
+            const double t3 = (double)((x2 * t2));
+            const double t4 = (double)((((float64)(((npy_int8)1LL))) - x2));
+            const double t5 = (double)((log1p(exp(-fabs(((float64)(t0))))) + fmax(((float64)(t0)), 0)));
+            const double t6 = (double)((-t5));
+            const double t7 = (double)((t4 * t6));
+            const double t8 = (double)((t3 - t7));
+            *(double *)(v4.data + i0 * v4.strides[0]) = (double)(t8);
             *(double *)(v5.data + i0 * v5.strides[0]) = (double)(t0);
+            *(double *)(v6.data + i0 * v6.strides[0]) = (double)(t1);
+            *(double *)(v7.data + i0 * v7.strides[0]) = (double)(t4);
         }
     }
     }
-    /* 5: FusedReduce{sum, (0,), Composite{softplus,mul,softplus,neg,mul,sub}}(float64(False,), float64(False,), float64(False,), float64(False,)) */
-    ag_array v6; v6.ndim = 0;
+    /* 4: Sum{(0,), None, None}(float64(False,)) */
+    ag_array v8; v8.ndim = 0;
     {
     npy_intp shape_[1];
-    if (in1.shape[0] != v4.shape[0]) { char a_[64], b_[64]; AG_FAIL(PyExc_ValueError, st->descs, 5, "input shapes %s and %s do not match in dimension 0", ag_shape_str(&v4, a_, 64), ag_shape_str(&in1, b_, 64)); }
-    if (v3.shape[0] != v4.shape[0]) { char a_[64], b_[64]; AG_FAIL(PyExc_ValueError, st->descs, 5, "input shapes %s and %s do not match in dimension 0", ag_shape_str(&v4, a_, 64), ag_shape_str(&v3, b_, 64)); }
-    if (v5.shape[0] != v4.shape[0]) { char a_[64], b_[64]; AG_FAIL(PyExc_ValueError, st->descs, 5, "input shapes %s and %s do not match in dimension 0", ag_shape_str(&v4, a_, 64), ag_shape_str(&v5, b_, 64)); }
     shape_[0] = v4.shape[0];
-    if (ag_alloc_in_slot(&v6, &st->slots[3], 8) < 0) goto fail;
+    if (ag_alloc_in_slot(&v8, &st->slots[5], 8) < 0) goto fail;
     double acc_ = 0;
     {
         for (npy_intp i0 = 0; i0 < shape_[0]; i0++) {
             const double x0 = *(const double *)(v4.data + i0 * v4.strides[0]);
-            const double x1 = *(const double *)(in1.data + i0 * in1.strides[0]);
-            const double x2 = *(const double *)(v3.data + i0 * v3.strides[0]);
-            const double x3 = *(const double *)(v5.data + i0 * v5.strides[0]);
-            const double e0 = (double)((log1p(exp(-fabs(((float64)(x0))))) + fmax(((float64)(x0)), 0)));
-            const double e1 = (double)((x1 * e0));
-            const double e2 = (double)((log1p(exp(-fabs(((float64)(x2))))) + fmax(((float64)(x2)), 0)));
-            const double e3 = (double)((-e2));
-            const double e4 = (double)((x3 * e3));
-            const double e5 = (double)((e1 - e4));
-            const double v_ = (double)(e5);
+            const double v_ = (double)(x0);
             acc_ += (double)v_;
         }
     }
-    *(double *)v6.data = (double)acc_;
+    *(double *)v8.data = (double)acc_;
     }
-    /* 6: ShapeI{0}(float64(False,)) */
-    ag_array v7; v7.ndim = 0;
-    {
-    if (ag_alloc_in_slot(&v7, &st->slots[4], 8) < 0) goto fail;
-    *(npy_int64 *)v7.data = in1.shape[0];
-    }
-    /* 7: Elemwise{Cast{float64}}(int64()) */
-    ag_array v8; v8.ndim = 0;
-    {
-    if (ag_alloc_in_slot(&v8, &st->slots[4], 8) < 0) goto fail;
-    {
-        const npy_int64 x0 = *(const npy_int64 *)(v7.data + 0);
-        const double t0 = (double)(((float64)x0));
-        *(double *)(v8.data + 0) = (double)(t0);
-    }
-    }
-    /* 8: FusedReduce{sum, (0,), Sqr}(float64(False,)) */
+    /* 5: FusedReduce{sum, (0,), Sqr}(float64(False,)) */
     ag_array v9; v9.ndim = 0;
     {
     npy_intp shape_[1];
     shape_[0] = in2.shape[0];
-    if (ag_alloc_in_slot(&v9, &st->slots[5], 8) < 0) goto fail;
+    if (ag_alloc_in_slot(&v9, &st->slots[1], 8) < 0) goto fail;
     double acc_ = 0;
     {
         for (npy_intp i0 = 0; i0 < shape_[0]; i0++) {
@@ -276,69 +220,73 @@ static PyObject *run(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     }
     *(double *)v9.data = (double)acc_;
     }
-    /* 9: Elemwise{Composite{truediv,mul,add}}(float64(), float64(), float64()) */
+    /* 6: Elemwise{Composite{cast{float64},truediv,mul,add}}(int64(), float64(), float64()) */
     ag_array v10; v10.ndim = 0;
+    ag_array v11; v11.ndim = 0;
     {
     if (ag_alloc_array(&v10, &res[0], NPY_FLOAT64) < 0) goto fail;
+    if (ag_alloc_in_slot(&v11, &st->slots[1], 8) < 0) goto fail;
     {
-        const double x0 = *(const double *)(v6.data + 0);
+        const npy_int64 x0 = *(const npy_int64 *)(v1.data + 0);
         const double x1 = *(const double *)(v8.data + 0);
         const double x2 = *(const double *)(v9.data + 0);
-        const double t0 = (double)(((float64)(x0) / (float64)(x1)));
-        const double t1 = (double)((((double)0.01) * x2));
-        const double t2 = (double)((t0 + t1));
-        *(double *)(v10.data + 0) = (double)(t2);
+        const double t0 = (double)(((float64)x0));
+        const double t1 = (double)(((float64)(x1) / (float64)(t0)));
+        const double t2 = (double)((((double)0.01) * x2));
+        const double t3 = (double)((t1 + t2));
+        *(double *)(v10.data + 0) = (double)(t3);
+        *(double *)(v11.data + 0) = (double)(t0);
     }
     }
-    /* 10: DimShuffle{1,0}(float64(False, False)) */
-    ag_array v11; v11.ndim = 2;
+    /* 7: DimShuffle{1,0}(float64(False, False)) */
+    ag_array v12; v12.ndim = 2;
     {
-    v11.data = in0.data;
-    v11.shape[0] = in0.shape[1]; v11.strides[0] = in0.strides[1];
-    v11.shape[1] = in0.shape[0]; v11.strides[1] = in0.strides[0];
+    v12.data = in0.data;
+    v12.shape[0] = in0.shape[1]; v12.strides[0] = in0.strides[1];
+    v12.shape[1] = in0.shape[0]; v12.strides[1] = in0.strides[0];
     }
-    /* 11: Elemwise{Composite{truediv}}(float64()) */
-    ag_array v12; v12.ndim = 0;
+    /* 8: Elemwise{Composite{truediv}}(float64()) */
+    ag_array v13; v13.ndim = 0;
     {
-    if (ag_alloc_in_slot(&v12, &st->slots[4], 8) < 0) goto fail;
+    if (ag_alloc_in_slot(&v13, &st->slots[1], 8) < 0) goto fail;
     {
-        const double x0 = *(const double *)(v8.data + 0);
+        const double x0 = *(const double *)(v11.data + 0);
         const double t0 = (double)(((float64)(((double)1.0)) / (float64)(x0)));
-        *(double *)(v12.data + 0) = (double)(t0);
+        *(double *)(v13.data + 0) = (double)(t0);
     }
     }
-    /* 12: DimShuffle{x}(float64()) */
-    ag_array v13; v13.ndim = 1;
-    {
-    v13.data = v12.data;
-    v13.shape[0] = 1; v13.strides[0] = 0;
-    }
-    /* 13: Elemwise{Composite{neg,mul,sigmoid,mul,mul,sigmoid,mul,add}}(float64(False,), float64(True,), float64(False,), float64(False,), float64(False,)) */
+    /* 9: DimShuffle{x}(float64()) */
     ag_array v14; v14.ndim = 1;
     {
-    if (v4.shape[0] != in1.shape[0]) { char a_[64], b_[64]; AG_FAIL(PyExc_ValueError, st->descs, 13, "input shapes %s and %s do not match in dimension 0 (inputs 0 and 2); broadcasting needs that dimension declared broadcastable", ag_shape_str(&in1, a_, 64), ag_shape_str(&v4, b_, 64)); }
-    if (v5.shape[0] != in1.shape[0]) { char a_[64], b_[64]; AG_FAIL(PyExc_ValueError, st->descs, 13, "input shapes %s and %s do not match in dimension 0 (inputs 0 and 3); broadcasting needs that dimension declared broadcastable", ag_shape_str(&in1, a_, 64), ag_shape_str(&v5, b_, 64)); }
-    if (v3.shape[0] != in1.shape[0]) { char a_[64], b_[64]; AG_FAIL(PyExc_ValueError, st->descs, 13, "input shapes %s and %s do not match in dimension 0 (inputs 0 and 4); broadcasting needs that dimension declared broadcastable", ag_shape_str(&in1, a_, 64), ag_shape_str(&v3, b_, 64)); }
-    v14.shape[0] = in1.shape[0];
-    if (ag_alloc_in_slot(&v14, &st->slots[0], 8) < 0) goto fail;
-    const npy_intp n_ = ag_size(&v14);
-    if (ag_is_contiguous(&in1, 8) && ag_is_contiguous(&v4, 8) && ag_is_contiguous(&v5, 8) && ag_is_contiguous(&v3, 8)) {
+    v14.data = v13.data;
+    v14.shape[0] = 1; v14.strides[0] = 0;
+    }
+    /* 10: Elemwise{Composite{neg,mul,sigmoid,mul,mul,sigmoid,mul,add}}(float64(False,), float64(True,), float64(False,), float64(False,), float64(False,)) */
+    ag_array v15; v15.ndim = 1;
+    {
+    if (v6.shape[0] != in1.shape[0]) { char a_[64], b_[64]; AG_FAIL(PyExc_ValueError, st->descs, 10, "input shapes %s and %s do not match in dimension 0 (inputs 0 and 2); broadcasting needs that dimension declared broadcastable", ag_shape_str(&in1, a_, 64), ag_shape_str(&v6, b_, 64)); }
+    if (v7.shape[0] != in1.shape[0]) { char a_[64], b_[64]; AG_FAIL(PyExc_ValueError, st->descs, 10, "input shapes %s and %s do not match in dimension 0 (inputs 0 and 3); broadcasting needs that dimension declared broadcastable", ag_shape_str(&in1, a_, 64), ag_shape_str(&v7, b_, 64)); }
+    if (v5.shape[0] != in1.shape[0]) { char a_[64], b_[64]; AG_FAIL(PyExc_ValueError, st->descs, 10, "input shapes %s and %s do not match in dimension 0 (inputs 0 and 4); broadcasting needs that dimension declared broadcastable", ag_shape_str(&in1, a_, 64), ag_shape_str(&v5, b_, 64)); }
+    v15.shape[0] = in1.shape[0];
+    if (ag_alloc_in_slot(&v15, &st->slots[2], 8) < 0) goto fail;
+    const npy_intp n_ = ag_size(&v15);
+    if (ag_is_contiguous(&in1, 8) && ag_is_contiguous(&v6, 8) && ag_is_contiguous(&v7, 8) && ag_is_contiguous(&v5, 8)) {
         if (n_ > 1048576) {
             #pragma omp parallel
             {
                 const npy_intp nt_ = omp_get_num_threads(), t_ = omp_get_thread_num();
                 const npy_intp chunk_ = (n_ + nt_ - 1) / nt_;
                 const npy_intp lo_ = t_ * chunk_, hi_ = lo_ + chunk_ < n_ ? lo_ + chunk_ : n_;
-                if (lo_ < hi_) kernel22(lo_, hi_, (const double *)in1.data, *(const double *)v13.data, (const double *)v4.data, (const double *)v5.data, (const double *)v3.data, (double *)v14.data);
+                if (lo_ < hi_) kernel21(lo_, hi_, (const double *)in1.data, *(const double *)v14.data, (const double *)v6.data, (const double *)v7.data, (const double *)v5.data, (double *)v15.data);
             }
-        } else kernel22(0, n_, (const double *)in1.data, *(const double *)v13.data, (const double *)v4.data, (const double *)v5.data, (const double *)v3.data, (double *)v14.data);
+        } else kernel21(0, n_, (const double *)in1.data, *(const double *)v14.data, (const double *)v6.data, (const double *)v7.data, (const double *)v5.data, (double *)v15.data);
     } else {
-        for (npy_intp i0 = 0; i0 < v14.shape[0]; i0++) {
+        for (npy_intp i0 = 0; i0 < v15.shape[0]; i0++) {
             const double x0 = *(const double *)(in1.data + i0 * in1.strides[0]);
-            const double x1 = *(const double *)(v13.data + 0);
-            const double x2 = *(const double *)(v4.data + i0 * v4.strides[0]);
-            const double x3 = *(const double *)(v5.data + i0 * v5.strides[0]);
-            const double x4 = *(const double *)(v3.data + i0 * v3.strides[0]);
+            const double x1 = *(const double *)(v14.data + 0);
+            const double x2 = *(const double *)(v6.data + i0 * v6.strides[0]);
+            const double x3 = *(const double *)(v7.data + i0 * v7.strides[0]);
+            const double x4 = *(const double *)(v5.data + i0 * v5.strides[0]);
             const double t0 = (double)((-x0));
             const double t1 = (double)((x1 * t0));
             const double t2 = (double)((1 / (1 + exp(-(float64)(x2)))));
@@ -347,78 +295,78 @@ static PyObject *run(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
             const double t5 = (double)((1 / (1 + exp(-(float64)(x4)))));
             const double t6 = (double)((t4 * t5));
             const double t7 = (double)((t3 + t6));
-            *(double *)(v14.data + i0 * v14.strides[0]) = (double)(t7);
+            *(double *)(v15.data + i0 * v15.strides[0]) = (double)(t7);
         }
     }
     }
-    /* 14: Dot(float64(False, False), float64(False,)) */
-    ag_array v15; v15.ndim = 1;
-    {
-    if (v11.shape[1] != v14.shape[0]) { char a_[64], b_[64]; AG_FAIL(PyExc_ValueError, st->descs, 14, "dot: shapes %s and %s are not aligned: %ld (last dimension of the first) != %ld (first dimension of the second)", ag_shape_str(&v11, a_, 64), ag_shape_str(&v14, b_, 64), (long)v11.shape[1], (long)v14.shape[0]); }
-    v15.shape[0] = v11.shape[0];
-    if (ag_alloc_in_slot(&v15, &st->slots[4], 8) < 0) goto fail;
-    const npy_intp k_ = v14.shape[0];
-    if (k_ == 0 || ag_size(&v15) == 0) { memset(v15.data, 0, (size_t)ag_size(&v15) * 8); } else {
-    ag_array a_ = v11, b_ = v14;
-    if (ag_blas_layout(&a_, 8, &st->scratch_a) < 0 || ag_blas_layout(&b_, 8, &st->scratch_b) < 0) goto fail;
-    scipy_cblas_dgemv(CblasRowMajor, ag_blas_trans(&a_), (int)ag_blas_rows(&a_), (int)ag_blas_cols(&a_), 1, (const double *)a_.data, ag_blas_ld(&a_, 8), (const double *)b_.data, (int)(b_.strides[0] / 8), 0, (double *)v15.data, 1);
-    }
-    }
-    /* 15: Elemwise{Composite{mul,add,mul,sub}}(float64(False,), float64(False,)) */
+    /* 11: Dot(float64(False, False), float64(False,)) */
     ag_array v16; v16.ndim = 1;
     {
-    if (v15.shape[0] != in2.shape[0]) { char a_[64], b_[64]; AG_FAIL(PyExc_ValueError, st->descs, 15, "input shapes %s and %s do not match in dimension 0 (inputs 0 and 1); broadcasting needs that dimension declared broadcastable", ag_shape_str(&in2, a_, 64), ag_shape_str(&v15, b_, 64)); }
-    v16.shape[0] = in2.shape[0];
-    if (ag_alloc_spare(&v16, &st->spares[0], NPY_FLOAT64) < 0) goto fail;
-    const npy_intp n_ = ag_size(&v16);
-    if (ag_is_contiguous(&in2, 8) && ag_is_contiguous(&v15, 8)) {
+    if (v12.shape[1] != v15.shape[0]) { char a_[64], b_[64]; AG_FAIL(PyExc_ValueError, st->descs, 11, "dot: shapes %s and %s are not aligned: %ld (last dimension of the first) != %ld (first dimension of the second)", ag_shape_str(&v12, a_, 64), ag_shape_str(&v15, b_, 64), (long)v12.shape[1], (long)v15.shape[0]); }
+    v16.shape[0] = v12.shape[0];
+    if (ag_alloc_in_slot(&v16, &st->slots[1], 8) < 0) goto fail;
+    const npy_intp k_ = v15.shape[0];
+    if (k_ == 0 || ag_size(&v16) == 0) { memset(v16.data, 0, (size_t)ag_size(&v16) * 8); } else {
+    ag_array a_ = v12, b_ = v15;
+    if (ag_blas_layout(&a_, 8, &st->scratch_a) < 0 || ag_blas_layout(&b_, 8, &st->scratch_b) < 0) goto fail;
+    scipy_cblas_dgemv(CblasRowMajor, ag_blas_trans(&a_), (int)ag_blas_rows(&a_), (int)ag_blas_cols(&a_), 1, (const double *)a_.data, ag_blas_ld(&a_, 8), (const double *)b_.data, (int)(b_.strides[0] / 8), 0, (double *)v16.data, 1);
+    }
+    }
+    /* 12: Elemwise{Composite{mul,add,mul,sub}}(float64(False,), float64(False,)) */
+    ag_array v17; v17.ndim = 1;
+    {
+    if (v16.shape[0] != in2.shape[0]) { char a_[64], b_[64]; AG_FAIL(PyExc_ValueError, st->descs, 12, "input shapes %s and %s do not match in dimension 0 (inputs 0 and 1); broadcasting needs that dimension declared broadcastable", ag_shape_str(&in2, a_, 64), ag_shape_str(&v16, b_, 64)); }
+    v17.shape[0] = in2.shape[0];
+    if (ag_alloc_spare(&v17, &st->spares[0], NPY_FLOAT64) < 0) goto fail;
+    const npy_intp n_ = ag_size(&v17);
+    if (ag_is_contiguous(&in2, 8) && ag_is_contiguous(&v16, 8)) {
         if (n_ > 1048576) {
             #pragma omp parallel
             {
                 const npy_intp nt_ = omp_get_num_threads(), t_ = omp_get_thread_num();
                 const npy_intp chunk_ = (n_ + nt_ - 1) / nt_;
                 const npy_intp lo_ = t_ * chunk_, hi_ = lo_ + chunk_ < n_ ? lo_ + chunk_ : n_;
-                if (lo_ < hi_) kernel23(lo_, hi_, (const double *)in2.data, (const double *)v15.data, (double *)v16.data);
+                if (lo_ < hi_) kernel22(lo_, hi_, (const double *)in2.data, (const double *)v16.data, (double *)v17.data);
             }
-        } else kernel23(0, n_, (const double *)in2.data, (const double *)v15.data, (double *)v16.data);
+        } else kernel22(0, n_, (const double *)in2.data, (const double *)v16.data, (double *)v17.data);
     } else {
-        for (npy_intp i0 = 0; i0 < v16.shape[0]; i0++) {
+        for (npy_intp i0 = 0; i0 < v17.shape[0]; i0++) {
             const double x0 = *(const double *)(in2.data + i0 * in2.strides[0]);
-            const double x1 = *(const double *)(v15.data + i0 * v15.strides[0]);
+            const double x1 = *(const double *)(v16.data + i0 * v16.strides[0]);
             const double t0 = (double)((((double)0.02) * x0));
             const double t1 = (double)((t0 + x1));
             const double t2 = (double)((((double)0.1) * t1));
             const double t3 = (double)((x0 - t2));
-            *(double *)(v16.data + i0 * v16.strides[0]) = (double)(t3);
+            *(double *)(v17.data + i0 * v17.strides[0]) = (double)(t3);
         }
     }
     }
-    /* 16: Sum{(0,), None, None}(float64(False,)) */
-    ag_array v17; v17.ndim = 0;
+    /* 13: Sum{(0,), None, None}(float64(False,)) */
+    ag_array v18; v18.ndim = 0;
     {
     npy_intp shape_[1];
-    shape_[0] = v14.shape[0];
-    if (ag_alloc_in_slot(&v17, &st->slots[4], 8) < 0) goto fail;
+    shape_[0] = v15.shape[0];
+    if (ag_alloc_in_slot(&v18, &st->slots[1], 8) < 0) goto fail;
     double acc_ = 0;
     {
         for (npy_intp i0 = 0; i0 < shape_[0]; i0++) {
-            const double x0 = *(const double *)(v14.data + i0 * v14.strides[0]);
+            const double x0 = *(const double *)(v15.data + i0 * v15.strides[0]);
             const double v_ = (double)(x0);
             acc_ += (double)v_;
         }
     }
-    *(double *)v17.data = (double)acc_;
+    *(double *)v18.data = (double)acc_;
     }
-    /* 17: Elemwise{Composite{mul,sub}}(float64(), float64()) */
-    ag_array v18; v18.ndim = 0;
+    /* 14: Elemwise{Composite{mul,sub}}(float64(), float64()) */
+    ag_array v19; v19.ndim = 0;
     {
-    if (ag_alloc_spare(&v18, &st->spares[1], NPY_FLOAT64) < 0) goto fail;
+    if (ag_alloc_spare(&v19, &st->spares[1], NPY_FLOAT64) < 0) goto fail;
     {
-        const double x0 = *(const double *)(v17.data + 0);
+        const double x0 = *(const double *)(v18.data + 0);
         const double x1 = *(const double *)(in3.data + 0);
         const double t0 = (double)((((double)0.1) * x0));
         const double t1 = (double)((x1 - t0));
-        *(double *)(v18.data + 0) = (double)(t1);
+        *(double *)(v19.data + 0) = (double)(t1);
     }
     }
     PyObject *result = res[0]; res[0] = NULL;
@@ -433,9 +381,9 @@ fail:
 static PyObject *timings(PyObject *self, PyObject *capsule) {
     ag_state *st = (ag_state *)PyCapsule_GetPointer(capsule, NULL);
     if (!st) return NULL;
-    PyObject *times = PyList_New(18), *calls = PyList_New(18);
+    PyObject *times = PyList_New(15), *calls = PyList_New(15);
     if (!times || !calls) { Py_XDECREF(times); Py_XDECREF(calls); return NULL; }
-    for (int i = 0; i < 18; i++) {
+    for (int i = 0; i < 15; i++) {
         PyList_SET_ITEM(times, i, PyFloat_FromDouble(st->node_time[i]));
         PyList_SET_ITEM(calls, i, PyLong_FromLongLong(st->node_calls[i]));
     }

@@ -1,9 +1,10 @@
 """Element-wise fusion: connected element-wise nodes over one iteration space become one
 ``Elemwise(Composite)`` node, rendered as a single loop.
 
-A producer joins its consumer's group when it is element-wise, has the group's broadcast
-pattern (so nothing is recomputed per broadcast element) and all its clients are in the
-group.  Single-element constants become literals in the fused program.
+A producer joins its consumer's group when it is element-wise and has the group's broadcast
+pattern (so nothing is recomputed per broadcast element); a value it computes that is needed
+outside the group becomes one more output of the loop (multi-output fusion), when that
+cannot create a cycle.  Single-element constants become literals in the fused program.
 """
 
 from ..ops.composite import Composite
@@ -43,13 +44,35 @@ def _grow(fgraph, root, position):
             if len(producer.outputs) != 1 or producer.outputs[0].broadcastable != pattern:
                 continue
             clients = fgraph.clients.get(variable, [])
-            if not clients or any(c == "output" or c not in group for c, _ in clients):
+            if not clients:
+                continue
+            outside = [c for c, _ in clients if c == "output" or c not in group]
+            # A value needed outside becomes an extra output of the loop, unless a node that
+            # needs it could lead back into the group (it would then run before and after).
+            if any(c != "output" and position.get(c, AFTER) <= position[root]
+                   for c in outside):
                 continue
             if len(group) >= MAX_FUSED_NODES:
                 break
             group.add(producer)
             stack.append(producer)
     return sorted(group, key=position.__getitem__)
+
+
+AFTER = float("inf")  # position of nodes created by fusion: after every root still to do
+
+
+def _exported(fgraph, nodes, root):
+    """Outputs of fused nodes (other than the root's) that are needed outside the group."""
+    group = set(nodes)
+    exported = []
+    for node in nodes:
+        if node is root:
+            continue
+        for output in node.outputs:
+            if any(c == "output" or c not in group for c, _ in fgraph.clients.get(output, [])):
+                exported.append(output)
+    return exported
 
 
 def _remap(ref, args, local):
@@ -108,18 +131,20 @@ def fuse(fgraph):
         literals = any(_literal(v) is not None for n in nodes for v in n.inputs)
         if not inputs or (len(nodes) == 1 and not literals):
             continue
-        output = root.outputs[0]
-        final = refs[output]
-        if final[0] != "tmp":
+        results = [root.outputs[0]] + _exported(fgraph, nodes, root)
+        finals = [refs[v] for v in results]
+        if any(ref[0] != "tmp" for ref in finals):
             continue
-        composite = Composite(len(inputs), tuple(steps), (final,), (output.dtype,))
-        replacement = Elemwise(composite)(*inputs)
-        if replacement.type != output.type:
+        composite = Composite(len(inputs), tuple(steps), tuple(finals),
+                              tuple(v.dtype for v in results))
+        node = Elemwise(composite).make_node(*inputs)
+        if any(new.type != old.type for new, old in zip(node.outputs, results)):
             continue
-        replacement.owner.trace = root.trace
+        node.trace = root.trace
         # Errors inside the fused loop name every line that built one of its operations.
-        replacement.owner.tag.fused_traces = [n.trace for n in nodes if n.trace is not None]
-        replacement.trace = root.trace
-        fgraph.replace(output, replacement, reason="fusion")
+        node.tag.fused_traces = [n.trace for n in nodes if n.trace is not None]
+        for old, new in zip(results, node.outputs):
+            new.trace = root.trace
+            fgraph.replace(old, new, reason="fusion")
         fused += 1
     return fused
