@@ -21,6 +21,10 @@ def _ops():
 class _TensorMethods:
     """Operators and numpy-like methods shared by tensor variables and constants."""
 
+    # numpy operands defer to our reflected operators with their own dtype intact
+    # (``np.float64(0.01) * x`` keeps float64 even under floatX=float32).
+    __array_ufunc__ = None
+
     # ---- arithmetic
     def __add__(self, other):
         return _ops().add(self, other)
