@@ -247,3 +247,20 @@ def test_log_sigmoid_gradient_is_finite():
     g = T.grad(T.sum(T.log(T.nnet.sigmoid(x))), x)
     value = optimized_value([x], g, [np.array([-1000.0, 0.0, 1000.0])])
     np.testing.assert_allclose(value, [1.0, 0.5, 0.0])
+
+
+def test_softmax_next_to_logsoftmax_is_computed_from_it():
+    import arignote
+    from arignote.compiler.ops.nnet import Softmax
+    x = T.dmatrix("x")
+    y = T.ivector("y")
+    p = T.nnet.softmax(x)
+    loss = -T.mean(T.log(p)[T.arange(y.shape[0]), y])
+    g = T.grad(loss, x)
+    f = arignote.function([x, y], [loss, g])
+    assert not [n for n in f.maker.fgraph.apply_nodes if type(n.op) is Softmax]
+    value = np.random.default_rng(0).standard_normal((4, 3))
+    labels = np.array([0, 2, 1, 2], dtype="int32")
+    reference = arignote.function([x, y], [loss, g], mode="FAST_COMPILE")
+    for got, want in zip(f(value, labels), reference(value, labels)):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-14)

@@ -65,6 +65,13 @@ def alloc_code(node, ctx):
                 f"stretch)", f"(long){dst}.shape[{d + lead}]", f"(long){src}.shape[{d}]") +
                 " }")
     lines.append(ctx.alloc(out))
+    ctype = CTYPES[out.dtype]
+    lines.append(f"if (ag_size(&{src}) == 1) {{")
+    lines.append(f"    const {ctype} fill_ = *(const {ctype} *){src}.data;")
+    lines.append(f"    {ctype} *o_ = ({ctype} *){dst}.data;")
+    lines.append(f"    const npy_intp n_ = ag_size(&{dst});")
+    lines.append("    for (npy_intp k_ = 0; k_ < n_; k_++) o_[k_] = fill_;")
+    lines.append("} else {")
     lines.append(f"ag_array b_ = {dst};")
     lines.append("b_.data = " + src + ".data;")
     for d in range(out.ndim):
@@ -74,7 +81,11 @@ def alloc_code(node, ctx):
             lines.append(f"b_.strides[{d}] = {src}.shape[{d - lead}] == 1 ? 0 : "
                          f"{src}.strides[{d - lead}];")
     lines.append(f"ag_copy(&{dst}, &b_, {ctx.itemsize(out.dtype)});")
+    lines.append("}")
     return "\n".join(lines)
+
+
+alloc_code.supports = lambda node: node.outputs[0].dtype in CTYPES
 
 
 @emitter(shape_ops.Reshape)

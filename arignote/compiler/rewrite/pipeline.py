@@ -28,6 +28,7 @@ PASSES = [
     ("canonicalize_again", _rules(rules.CANONICALIZE)),
     ("merge_again", merge.merge),
     ("constant_fold_again", merge.constant_fold),
+    ("share_softmax", specialize.share_softmax),
     ("gemm", specialize.specialize_gemm),
     ("fusion", fusion.fuse),
     ("reduce_fusion", specialize.fuse_reductions),

@@ -117,3 +117,28 @@ def specialize_gemm(fgraph):
             done += 1
             break
     return done
+
+
+nnet_ops = importlib.import_module("arignote.compiler.ops.nnet")
+
+
+def share_softmax(fgraph):
+    """``softmax(x)`` where ``logsoftmax(x)`` is computed too becomes ``exp(logsoftmax(x))``:
+    one row pass instead of two, and the exp fuses into its consumer (the cross-entropy
+    gradient next to its forward pass)."""
+    from ..ops.scalar import exp
+    logs = {}
+    for node in fgraph.toposort():
+        if isinstance(node.op, nnet_ops.LogSoftmax):
+            logs.setdefault((node.op, node.inputs[0]), node.outputs[0])
+    done = 0
+    for node in fgraph.toposort():
+        if node in fgraph.apply_nodes and type(node.op) is nnet_ops.Softmax:
+            for (op, source), log_value in logs.items():
+                if source is node.inputs[0] and vars(op) == vars(node.op):
+                    replacement = exp(log_value)
+                    replacement.owner.trace = node.trace
+                    fgraph.replace(node.outputs[0], replacement, reason="share_softmax")
+                    done += 1
+                    break
+    return done
