@@ -185,3 +185,24 @@ def test_increments_reuse_a_dying_buffer_but_never_a_live_one():
     bumped[0] += 1
     np.testing.assert_allclose(out[2], bumped)
     np.testing.assert_allclose(out[3], value * 3)
+
+
+def test_rows_and_columns_broadcast_into_matrices():
+    m = T.fmatrix("m")
+    r = T.frow("r")
+    c = T.fcol("c")
+    t = T.ftensor3("t")
+    plane = T.TensorType("float32", (True, False, False))("plane")
+    f = theano.function([m, r, c, t, plane],
+                        [T.tanh(m + r), m * c + r, T.exp(m - c), t * plane + 1])
+    rng = np.random.default_rng(2)
+    values = [rng.random((20, 50)).astype("float32"), rng.random((1, 50)).astype("float32"),
+              rng.random((20, 1)).astype("float32"), rng.random((4, 5, 6)).astype("float32"),
+              rng.random((1, 5, 6)).astype("float32")]
+    M, R, C, A, B = values
+    expected = [np.tanh(M + R), M * C + R, np.exp(M - C), A * B + 1]
+    for got, want in zip(f(*values), expected):
+        np.testing.assert_allclose(got, want, rtol=1e-5)
+    strided = [np.asfortranarray(M), R, C, A[:, :, ::-1].copy()[:, :, ::-1], B]
+    for got, want in zip(f(*strided), expected):
+        np.testing.assert_allclose(got, want, rtol=1e-5)

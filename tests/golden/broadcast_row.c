@@ -42,7 +42,18 @@ static PyObject *make(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     return capsule;
 }
 
-
+/* Composite{maximum,sub} */
+static __attribute__((noinline)) void kernel7(npy_intp lo, npy_intp hi, const double *restrict p0, const double *restrict p1, const double b2, double *restrict q0) {
+    #pragma omp simd
+    for (npy_intp i = lo; i < hi; i++) {
+        const double x0 = p0[i];
+        const double x1 = p1[i];
+        const double x2 = b2;
+        const double t0 = (double)((x1 > x0 ? x1 : (x0 >= x1 ? x0 : NAN)));
+        const double t1 = (double)((t0 - x2));
+        q0[i] = (double)(t1);
+    }
+}
 static PyObject *run(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     ag_state *st = (ag_state *)PyCapsule_GetPointer(args[0], NULL);
     if (!st) return NULL;
@@ -115,14 +126,21 @@ static PyObject *run(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     v6.shape[1] = in0.shape[1];
     if (ag_alloc_array(&v6, &res[0], NPY_FLOAT64) < 0) goto fail;
     const npy_intp n_ = ag_size(&v6);
-    for (npy_intp i0 = 0; i0 < v6.shape[0]; i0++) {
-        for (npy_intp i1 = 0; i1 < v6.shape[1]; i1++) {
-            const double x0 = *(const double *)(in0.data + i0 * in0.strides[0] + i1 * in0.strides[1]);
-            const double x1 = *(const double *)(in1.data + i1 * in1.strides[1]);
-            const double x2 = *(const double *)(v5.data + 0);
-            const double t0 = (double)((x1 > x0 ? x1 : (x0 >= x1 ? x0 : NAN)));
-            const double t1 = (double)((t0 - x2));
-            *(double *)(v6.data + i0 * v6.strides[0] + i1 * v6.strides[1]) = (double)(t1);
+    if (ag_is_contiguous(&in0, 8) && ag_is_contiguous(&in1, 8)) {
+        npy_intp outer_ = 1;
+        outer_ *= v6.shape[0];
+        const npy_intp inner_ = outer_ ? n_ / outer_ : 0;
+        for (npy_intp o_ = 0; o_ < outer_; o_++) kernel7(0, inner_, (const double *)in0.data + o_ * inner_, (const double *)in1.data, *(const double *)v5.data, (double *)v6.data + o_ * inner_);
+    } else {
+        for (npy_intp i0 = 0; i0 < v6.shape[0]; i0++) {
+            for (npy_intp i1 = 0; i1 < v6.shape[1]; i1++) {
+                const double x0 = *(const double *)(in0.data + i0 * in0.strides[0] + i1 * in0.strides[1]);
+                const double x1 = *(const double *)(in1.data + i1 * in1.strides[1]);
+                const double x2 = *(const double *)(v5.data + 0);
+                const double t0 = (double)((x1 > x0 ? x1 : (x0 >= x1 ? x0 : NAN)));
+                const double t1 = (double)((t0 - x2));
+                *(double *)(v6.data + i0 * v6.strides[0] + i1 * v6.strides[1]) = (double)(t1);
+            }
         }
     }
     }

@@ -107,6 +107,16 @@ def elemwise_code(node, ctx):
         lines.append("} else {")
         lines += ["    " + line for line in _strided_loop(node, ctx, names, out_names)]
         lines.append("}")
+    elif _blocked_kinds(inputs, outputs[0].broadcastable) is not None:
+        split, blocked = _blocked_kinds(inputs, outputs[0].broadcastable)
+        checks = " && ".join(f"ag_is_contiguous(&{names[k]}, {ctx.itemsize(in_dtypes[k])})"
+                             for k in range(len(inputs)) if blocked[k] != "scalar") or "1"
+        lines.append(f"if ({checks}) {{")
+        lines += ["    " + line for line in _blocked_loop(node, ctx, names, out_names, split,
+                                                            blocked)]
+        lines.append("} else {")
+        lines += ["    " + line for line in _strided_loop(node, ctx, names, out_names)]
+        lines.append("}")
     else:
         lines += _strided_loop(node, ctx, names, out_names)
     return "\n".join(lines)
@@ -115,27 +125,24 @@ def elemwise_code(node, ctx):
 elemwise_code.supports = _supports
 
 
-def _flat_loop(node, ctx, names, out_names, kinds):
-    """The contiguous path: one vectorised kernel function, run over chunks by threads when
-    the array is large (a parallel region costs microseconds, so small arrays stay serial)."""
+def _kernel(node, ctx, by_value):
+    """A vectorised kernel function over elements [lo, hi) of contiguous operands; inputs in
+    ``by_value`` are passed as one value, the others as pointers.  Returns its name."""
     inputs, outputs = node.inputs, node.outputs
+    out_names = [ctx.name(v) for v in outputs]
     aliased = bool({ctx.name(v) for v in inputs} & set(out_names)) or _aliased(ctx, node)
     restrict = "" if aliased else "restrict "
-    params, args, loads = [], [], []
+    params, loads = [], []
     for k, variable in enumerate(inputs):
         ctype = CTYPES[variable.dtype]
-        if kinds[k] == "scalar":
+        if k in by_value:
             params.append(f"const {ctype} b{k}")
-            args.append(f"*(const {ctype} *){names[k]}.data")
             loads.append(f"b{k}")
         else:
             params.append(f"const {ctype} *{restrict}p{k}")
-            args.append(f"(const {ctype} *){names[k]}.data")
             loads.append(f"p{k}[i]")
     for j, variable in enumerate(outputs):
-        ctype = CTYPES[variable.dtype]
-        params.append(f"{ctype} *{restrict}q{j}")
-        args.append(f"({ctype} *){out_names[j]}.data")
+        params.append(f"{CTYPES[variable.dtype]} *{restrict}q{j}")
     statements, results = scalar_statements(
         node.op.scalar_op, [f"x{k}" for k in range(len(inputs))],
         [v.dtype for v in inputs], [v.dtype for v in outputs], "t")
@@ -151,6 +158,20 @@ def _flat_loop(node, ctx, names, out_names, kinds):
          "    #pragma omp simd",
          "    for (npy_intp i = lo; i < hi; i++) {"] +
         ["        " + b for b in body] + ["    }", "}"]))
+    return name
+
+
+def _flat_loop(node, ctx, names, out_names, kinds):
+    """The contiguous path: one vectorised kernel function, run over chunks by threads when
+    the array is large (a parallel region costs microseconds, so small arrays stay serial)."""
+    inputs, outputs = node.inputs, node.outputs
+    name = _kernel(node, ctx, {k for k, kind in enumerate(kinds) if kind == "scalar"})
+    args = []
+    for k, variable in enumerate(inputs):
+        ctype = CTYPES[variable.dtype]
+        args.append(f"*(const {ctype} *){names[k]}.data" if kinds[k] == "scalar"
+                    else f"(const {ctype} *){names[k]}.data")
+    args += [f"({CTYPES[v.dtype]} *){out_names[j]}.data" for j, v in enumerate(outputs)]
     call_args = ", ".join(args)
     return [f"if (n_ > {PARALLEL_THRESHOLD}) {{",
             "    #pragma omp parallel",
@@ -161,6 +182,60 @@ def _flat_loop(node, ctx, names, out_names, kinds):
             f"        if (lo_ < hi_) {name}(lo_, hi_, {call_args});",
             "    }",
             f"}} else {name}(0, n_, {call_args});"]
+
+
+def _blocked_kinds(inputs, pattern):
+    """For outputs broadcastable nowhere: a split ``k`` of the dimensions such that every
+    input is full, a single element, a row (broadcast over the first k dimensions) or a
+    column (broadcast over the last ones).  Returns (k, kinds) or None."""
+    ndim = len(pattern)
+    if any(pattern) or ndim < 2:
+        return None
+    split, kinds = None, []
+    for variable in inputs:
+        flags = variable.broadcastable
+        if not any(flags):
+            kinds.append("full")
+            continue
+        if all(flags):
+            kinds.append("scalar")
+            continue
+        if flags[0]:
+            kind, k = "row", flags.index(False)
+            if any(flags[k:]):
+                return None
+        else:
+            kind, k = "col", flags.index(True)
+            if not all(flags[k:]):
+                return None
+        if split is not None and k != split:
+            return None
+        split = k
+        kinds.append(kind)
+    return (split, kinds) if split is not None else None
+
+
+def _blocked_loop(node, ctx, names, out_names, split, kinds):
+    """Rows and columns broadcast into a matrix (a bias, a per-row scale): the kernel runs
+    once per block of the last dimensions, rows passed as pointers, columns as values."""
+    inputs, outputs = node.inputs, node.outputs
+    by_value = {k for k, kind in enumerate(kinds) if kind in ("scalar", "col")}
+    name = _kernel(node, ctx, by_value)
+    out0 = out_names[0]
+    lines = [f"npy_intp outer_ = 1;"]
+    lines += [f"outer_ *= {out0}.shape[{d}];" for d in range(split)]
+    lines.append("const npy_intp inner_ = outer_ ? n_ / outer_ : 0;")
+    args = []
+    for k, variable in enumerate(inputs):
+        ctype = CTYPES[variable.dtype]
+        pointer = f"(const {ctype} *){names[k]}.data"
+        args.append({"full": f"{pointer} + o_ * inner_", "row": pointer,
+                     "col": f"({pointer})[o_]", "scalar": f"*{pointer}"}[kinds[k]])
+    args += [f"({CTYPES[v.dtype]} *){out_names[j]}.data + o_ * inner_"
+             for j, v in enumerate(outputs)]
+    lines.append(f"for (npy_intp o_ = 0; o_ < outer_; o_++) {name}(0, inner_, "
+                 f"{', '.join(args)});")
+    return lines
 
 
 def _aliased(ctx, node):
