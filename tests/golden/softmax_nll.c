@@ -85,23 +85,23 @@ static PyObject *run(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     v3.shape[0] = v2.shape[0]; v3.shape[1] = v2.shape[1];
     if (ag_alloc_in_slot(&v3, &st->slots[2], 4) < 0) goto fail;
     const npy_intp rows_ = v2.shape[0], cols_ = v2.shape[1];
-    #pragma omp parallel for if(rows_ * cols_ > 65536)
+    #pragma omp parallel for if(rows_ * cols_ > 1048576)
     for (npy_intp r_ = 0; r_ < rows_; r_++) {
         const char *in_ = v2.data + r_ * v2.strides[0];
         float *o_ = (float *)(v3.data + r_ * v3.strides[0]);
         const npy_intp s_ = v2.strides[1];
+        for (npy_intp c_ = 0; c_ < cols_; c_++) o_[c_] = *(const float *)(in_ + c_ * s_);
         float peak_ = -INFINITY;
-        for (npy_intp c_ = 0; c_ < cols_; c_++) {
-            const float v_ = *(const float *)(in_ + c_ * s_);
-            if (v_ > peak_ || v_ != v_) peak_ = v_;
-        }
+        for (npy_intp c_ = 0; c_ < cols_; c_++)
+            if (o_[c_] > peak_ || o_[c_] != o_[c_]) peak_ = o_[c_];
         float total_ = 0;
+        #pragma omp simd reduction(+:total_)
         for (npy_intp c_ = 0; c_ < cols_; c_++) {
-            const float v_ = *(const float *)(in_ + c_ * s_) - peak_;
-            o_[c_] = v_;
-            total_ += expf(v_);
+            o_[c_] -= peak_;
+            total_ += expf(o_[c_]);
         }
         const float shift_ = logf(total_);
+        #pragma omp simd
         for (npy_intp c_ = 0; c_ < cols_; c_++) o_[c_] -= shift_;
     }
     }

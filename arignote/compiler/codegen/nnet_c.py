@@ -8,6 +8,8 @@ nnet = importlib.import_module("arignote.compiler.ops.nnet")
 
 
 def _row_kernel(node, ctx, log):
+    """Each row is copied into the (contiguous) output, then reduced and rewritten there with
+    vectorised passes: max (NaN-aware, scalar), exp and sum, then the shift or scale."""
     (x,), (out,) = node.inputs, node.outputs
     src, dst = ctx.name(x), ctx.name(out)
     ctype = CTYPES[out.dtype]
@@ -16,32 +18,34 @@ def _row_kernel(node, ctx, log):
     lines = [f"{dst}.shape[0] = {src}.shape[0]; {dst}.shape[1] = {src}.shape[1];",
              ctx.alloc(out),
              f"const npy_intp rows_ = {src}.shape[0], cols_ = {src}.shape[1];",
-             f"#pragma omp parallel for if(rows_ * cols_ > {1 << 16})",
+             f"#pragma omp parallel for if(rows_ * cols_ > {1 << 20})",
              "for (npy_intp r_ = 0; r_ < rows_; r_++) {",
              f"    const char *in_ = {src}.data + r_ * {src}.strides[0];",
              f"    {ctype} *o_ = ({ctype} *)({dst}.data + r_ * {dst}.strides[0]);",
              f"    const npy_intp s_ = {src}.strides[1];",
+             "    for (npy_intp c_ = 0; c_ < cols_; c_++) "
+             f"o_[c_] = *(const {ctype} *)(in_ + c_ * s_);",
              f"    {ctype} peak_ = -INFINITY;",
-             "    for (npy_intp c_ = 0; c_ < cols_; c_++) {",
-             f"        const {ctype} v_ = *(const {ctype} *)(in_ + c_ * s_);",
-             "        if (v_ > peak_ || v_ != v_) peak_ = v_;",
-             "    }",
+             "    for (npy_intp c_ = 0; c_ < cols_; c_++)",
+             "        if (o_[c_] > peak_ || o_[c_] != o_[c_]) peak_ = o_[c_];",
              f"    {ctype} total_ = 0;"]
     if log:
-        lines += ["    for (npy_intp c_ = 0; c_ < cols_; c_++) {",
-                  f"        const {ctype} v_ = *(const {ctype} *)(in_ + c_ * s_) - peak_;",
-                  "        o_[c_] = v_;",
-                  f"        total_ += {fexp}(v_);",
+        lines += ["    #pragma omp simd reduction(+:total_)",
+                  "    for (npy_intp c_ = 0; c_ < cols_; c_++) {",
+                  "        o_[c_] -= peak_;",
+                  f"        total_ += {fexp}(o_[c_]);",
                   "    }",
                   f"    const {ctype} shift_ = {flog}(total_);",
+                  "    #pragma omp simd",
                   "    for (npy_intp c_ = 0; c_ < cols_; c_++) o_[c_] -= shift_;"]
     else:
-        lines += ["    for (npy_intp c_ = 0; c_ < cols_; c_++) {",
-                  f"        const {ctype} e_ = {fexp}(*(const {ctype} *)(in_ + c_ * s_) - peak_);",
-                  "        o_[c_] = e_;",
-                  "        total_ += e_;",
+        lines += ["    #pragma omp simd reduction(+:total_)",
+                  "    for (npy_intp c_ = 0; c_ < cols_; c_++) {",
+                  f"        o_[c_] = {fexp}(o_[c_] - peak_);",
+                  "        total_ += o_[c_];",
                   "    }",
                   f"    const {ctype} scale_ = ({ctype})1 / total_;",
+                  "    #pragma omp simd",
                   "    for (npy_intp c_ = 0; c_ < cols_; c_++) o_[c_] *= scale_;"]
     lines.append("}")
     return "\n".join(lines)
