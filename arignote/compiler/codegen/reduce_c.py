@@ -79,23 +79,16 @@ def _supports(node):
     if kind is None:
         return False
     x, out = node.inputs[0], node.outputs[0]
-    return x.dtype in CTYPES and out.dtype in CTYPES and _acc_dtype(node) in CTYPES
-
-
-def _acc_dtype(node):
-    op, x, out = node.op, node.inputs[0], node.outputs[0]
-    accumulate = getattr(op, "accumulate_dtype", None)
-    if accumulate is None or _kind(op) not in ("Sum", "Prod"):
-        return out.dtype
-    acc = accumulate(x.dtype)
-    return "int64" if acc == "bool" else acc
+    return x.dtype in CTYPES and out.dtype in CTYPES and \
+        reduce_ops.accumulator_dtype(node) in CTYPES
 
 
 @emitter(reduce_ops.Sum, reduce_ops.Prod, reduce_ops.Max, reduce_ops.Min, reduce_ops.All,
          reduce_ops.Any)
 def reduce_code(node, ctx):
     kind = _KINDS[_kind(node.op)]
-    return reduction_code(node, ctx, kind, tuple(node.op.axis), None, _acc_dtype(node))
+    return reduction_code(node, ctx, kind, tuple(node.op.axis), None,
+                          reduce_ops.accumulator_dtype(node))
 
 
 reduce_code.supports = _supports

@@ -137,7 +137,7 @@ def advanced_subtensor1_code(node, ctx):
 advanced_subtensor1_code.supports = lambda node: node.inputs[1].dtype in CTYPES
 
 
-def _write_value(ctx, target, target_ndim, value, value_var, set_instead, dtype, what):
+def _write_value(ctx, target, target_ndim, value, value_var, set_instead, dtype):
     """Statements writing (or adding) ``value`` broadcast into the view ``target``."""
     lead = target_ndim - value_var.ndim
     lines = [f"ag_array w_ = {target}; w_.data = {value}.data;"]
@@ -173,9 +173,8 @@ def inc_subtensor_code(node, ctx):
     view_ndim = _view_ndim(node.op.idx_list, x.ndim)
     lines.append(f"ag_array view_; view_.ndim = {view_ndim};")
     lines += _view_code(ctx, node.op.idx_list, x, dst, "view_", pieces)
-    verb = "set" if node.op.set_instead_of_inc else "add"
     lines += _write_value(ctx, "view_", view_ndim, ctx.name(y), y, node.op.set_instead_of_inc,
-                          out.dtype, verb)
+                          out.dtype)
     return "\n".join(lines)
 
 
@@ -222,10 +221,10 @@ def advanced_inc_subtensor1_code(node, ctx):
         lines.append(f"    for (int d_ = 1; d_ < {y.ndim}; d_++) {{ val_.shape[d_ - 1] = "
                      f"yv_.shape[d_]; val_.strides[d_ - 1] = yv_.strides[d_]; }}")
         inner = _write_value(ctx, "row_", x.ndim - 1, "val_", _Sliced(y), node.op.set_instead_of_inc,
-                             out.dtype, "set" if node.op.set_instead_of_inc else "add")
+                             out.dtype)
     else:
         inner = _write_value(ctx, "row_", x.ndim - 1, "yv_", y, node.op.set_instead_of_inc,
-                             out.dtype, "set" if node.op.set_instead_of_inc else "add")
+                             out.dtype)
     lines += ["    " + line for line in ["{"] + inner + ["}"]]
     lines.append("}")
     return "\n".join(lines)

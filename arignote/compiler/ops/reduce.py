@@ -277,6 +277,13 @@ class Argmin(Argmax):
     reducer = "argmin"
 
 
+def accumulator_dtype(node):
+    """The dtype a reduction node accumulates in: bools are counted in int64 unless the
+    result itself is a bool (all, any, max of bools)."""
+    acc = node.op.accumulate_dtype(node.inputs[0].dtype)
+    return "int64" if acc == "bool" and node.outputs[0].dtype != "bool" else acc
+
+
 def _move_to_end(x, axis):
     """``x`` with the ``axis`` moved last and flattened into one (for argmax of several)."""
     kept = [a for a in range(x.ndim) if a not in axis]

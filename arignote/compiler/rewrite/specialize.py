@@ -12,15 +12,6 @@ _KINDS = {reduce_ops.Sum: "sum", reduce_ops.Prod: "prod", reduce_ops.Max: "max",
           reduce_ops.Min: "min"}
 
 
-def _accumulator(node):
-    op, x, out = node.op, node.inputs[0], node.outputs[0]
-    accumulate = getattr(op, "accumulate_dtype", None)
-    if accumulate is None:
-        return out.dtype
-    acc = accumulate(x.dtype)
-    return "int64" if acc == "bool" else acc
-
-
 def fuse_reductions(fgraph):
     """Replace ``reduce(elemwise(...))`` by one FusedReduce when the element-wise result has
     no other client; returns the number of replacements."""
@@ -40,7 +31,7 @@ def fuse_reductions(fgraph):
         scalar_op = producer.op.scalar_op
         if isinstance(scalar_op, Composite) and len(scalar_op.outs) != 1:
             continue
-        acc = _accumulator(node)
+        acc = reduce_ops.accumulator_dtype(node)
         out = node.outputs[0]
         replacement = FusedReduce(kind, tuple(node.op.axis), scalar_op, out.dtype, acc)(
             *producer.inputs)
