@@ -122,6 +122,22 @@ static inline int ag_slot_reserve(ag_slot *slot, size_t nbytes) {
     return 0;
 }
 
+/* Makes `slot` hold at least `nbytes`, keeping its first `used` bytes (growing buffers). */
+static inline int ag_slot_grow(ag_slot *slot, size_t nbytes, size_t used) {
+    if (slot->cap >= nbytes) return 0;
+    size_t rounded = (nbytes + 63) & ~(size_t)63;
+    void *fresh = aligned_alloc(64, rounded);
+    if (!fresh) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    if (used) memcpy(fresh, slot->ptr, used);
+    free(slot->ptr);
+    slot->ptr = fresh;
+    slot->cap = rounded;
+    return 0;
+}
+
 /* Points `a` (shape already set) at a contiguous buffer from `slot`. */
 static inline int ag_alloc_in_slot(ag_array *a, ag_slot *slot, npy_intp itemsize) {
     if (ag_slot_reserve(slot, (size_t)(ag_size(a) * itemsize)) < 0) return -1;
@@ -198,7 +214,8 @@ static inline PyObject *ag_copy_to_numpy(const ag_array *a, int typenum) {
 /* Copies `src` into `dst` (same shape; any strides), element by element of `itemsize` bytes. */
 static inline void ag_copy(ag_array *dst, const ag_array *src, npy_intp itemsize) {
     npy_intp n = ag_size(src);
-    if (n == 0) return;
+    if (n == 0 || (dst->data == src->data && !memcmp(dst->strides, src->strides,
+                                                      sizeof(npy_intp) * src->ndim))) return;
     if (ag_is_contiguous(dst, itemsize) && ag_is_contiguous(src, itemsize)) {
         memcpy(dst->data, src->data, (size_t)(n * itemsize));
         return;

@@ -4,8 +4,8 @@ A loop becomes one ``Scan`` node (``arignote.compiler.ops.scan``); when compiled
 loop, inner graph included, runs inside the function's generated C module.
 """
 
-from .basic import scan, until  # noqa: F401
-from .checkpoints import scan_checkpoints  # noqa: F401
-from .views import foldl, foldr, map, reduce  # noqa: F401
+from .basic import scan, until
+from .checkpoints import scan_checkpoints
+from .views import foldl, foldr, map, reduce
 
-__all__ = ["scan", "until", "map", "reduce", "foldl", "foldr", "scan_checkpoints"]
+__all__ = ["foldl", "foldr", "map", "reduce", "scan", "scan_checkpoints", "until"]

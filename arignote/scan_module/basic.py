@@ -143,9 +143,7 @@ def _parse_result(result):
         nonlocal condition
         if isinstance(value, until):
             condition = value.condition
-        elif isinstance(value, dict):
-            updates.update(value)
-        elif isinstance(value, (list, tuple)) and is_pairs(value):
+        elif isinstance(value, dict) or isinstance(value, (list, tuple)) and is_pairs(value):
             updates.update(value)
         elif isinstance(value, (list, tuple)) and depth == 0:
             for element in value:

@@ -2,7 +2,7 @@
 
 from .basic import scan
 
-__all__ = ["map", "reduce", "foldl", "foldr"]
+__all__ = ["foldl", "foldr", "map", "reduce"]
 
 
 def map(fn, sequences, non_sequences=None, truncate_gradient=-1, go_backwards=False,

@@ -132,19 +132,33 @@ class CRenderer:
         self.keep_count = 0
         self.casts = set()      # (source dtype, target dtype) copy helpers to emit
         self.functions = []     # top-level C functions emitters asked for (kernels)
+        self.root = self        # the module's renderer (an inner graph's renderer differs)
+        self.fallback = set()
+
+    def inner(self, fgraph):
+        """A renderer for the inner graph ``fgraph`` of a loop, emitting into this module:
+        it shares the module's names counter, slots, constants, node list and helpers, and
+        plans its own buffers (all in slots, kept across steps and calls)."""
+        child = CRenderer(fgraph, len(fgraph.inputs), 0, (), False, self.profile)
+        child.root = self.root
+        child.plan = self.root.plan
+        child.casts = self.root.casts
+        child.functions = self.root.functions
+        return child
 
     def fresh(self, prefix="t"):
-        self.counter += 1
-        return f"{prefix}{self.counter}"
+        self.root.counter += 1
+        return f"{prefix}{self.root.counter}"
 
     # ------------------------------------------------------------------ planning
     def _plan_storage(self, order):
         """Decide where each variable's buffer lives: a result array, a spare, or a slot."""
         outputs = self.fgraph.outputs
-        for position, variable in enumerate(outputs[:self.n_outputs]):
+        # The module's outputs are fresh arrays and spares; an inner graph's live in slots.
+        for position, variable in enumerate(outputs[:self.n_outputs] * (self.root is self)):
             if variable not in self.result_index and self._computed_here(variable):
                 self.result_index[variable] = position
-        for k, variable in enumerate(outputs[self.n_outputs:]):
+        for k, variable in enumerate(outputs[self.n_outputs:] * (self.root is self)):
             if variable not in self.result_index and variable not in self.spare_index \
                     and self._computed_here(variable):
                 self.spare_index[variable] = k
@@ -194,8 +208,8 @@ class CRenderer:
         return self.slot_of[key]
 
     def _new_slot(self):
-        self.n_slots += 1
-        return self.n_slots - 1
+        self.root.n_slots += 1
+        return self.root.n_slots - 1
 
     def _computed_here(self, variable):
         node = variable.owner
@@ -232,6 +246,17 @@ class CRenderer:
     # ------------------------------------------------------------------ rendering
     def render(self):
         """Return the C source of the module."""
+        body = []
+        for position, variable in enumerate(self.fgraph.inputs):
+            self.names[variable] = f"in{position}"
+        body += self._read_inputs()
+        body += self.render_nodes()
+        body += self._finish_code()
+        return self._module(body, self._cast_helpers() + "\n\n".join(self.functions))
+
+    def render_nodes(self):
+        """C statements computing every node of the graph (its inputs already named):
+        constants' declarations, then per node its outputs' declarations and its code."""
         order = self.fgraph.toposort()
         for variable in self.fgraph.variables:
             if getattr(variable.type, "ndim", None) is None or variable.type.ndim > MAXDIM:
@@ -244,23 +269,19 @@ class CRenderer:
                 self.fallback.add(node)
         self._plan_storage(order)
         body = []
-        for position, variable in enumerate(self.fgraph.inputs):
-            self.names[variable] = f"in{position}"
-        body += self._read_inputs()
         for node in order:
             for output in node.outputs:
                 self.names[output] = self.fresh("v")
         used = [v for node in order for v in node.inputs] + list(self.fgraph.outputs)
         for variable in used:
             if isinstance(variable, Constant) and variable not in self.names:
-                self.names[variable] = f"c{len(self.plan.constants)}"
+                k = len(self.plan.constants)
+                self.names[variable] = f"c{k}"
                 self.plan.constants.append(variable)
-        for constant in self.plan.constants:
-            name = self.names[constant]
-            k = self.plan.constants.index(constant)
-            body.append(f"ag_array {name}; ag_from_numpy(&{name}, "
-                        f"(PyArrayObject *)PyTuple_GET_ITEM(st->consts, {k}));")
-        for index, node in enumerate(order):
+                body.append(f"ag_array c{k}; ag_from_numpy(&c{k}, "
+                            f"(PyArrayObject *)PyTuple_GET_ITEM(st->consts, {k}));")
+        for node in order:
+            index = len(self.plan.nodes)
             self.plan.nodes.append(node)
             body.append(f"/* {index}: {_comment(node)} */")
             for output in node.outputs:
@@ -276,8 +297,7 @@ class CRenderer:
             if self.profile:
                 body.append(f"st->node_time[{index}] += ag_now() - start{index}_; "
                             f"st->node_calls[{index}]++;")
-        body += self._finish_code()
-        return self._module(body, self._cast_helpers() + "\n\n".join(self.functions))
+        return body
 
     def _cast_helpers(self):
         """Strided copy-with-conversion functions that emitters asked for."""
@@ -354,8 +374,8 @@ class CRenderer:
         lines.append("Py_DECREF(args_);")
         lines.append(f"if (!outs_) {{ ag_failed_node = {ctx.index}; goto fail; }}")
         for j, output in enumerate(node.outputs):
-            keep = self.keep_count
-            self.keep_count += 1
+            keep = self.root.keep_count
+            self.root.keep_count += 1
             lines.append(f"Py_XSETREF(st->keep[{keep}], Py_NewRef(PyTuple_GET_ITEM(outs_, {j})));")
             lines.append(f"ag_from_numpy(&{self.names[output]}, "
                          f"(PyArrayObject *)st->keep[{keep}]);")

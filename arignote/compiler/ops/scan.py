@@ -49,6 +49,7 @@ class Scan(Op):
     name: str = "scan"
     labels: tuple = ()
     truncate_gradient: int = -1
+    optimized: bool = False     # the inner graph went through the rewrite pipeline
     grad_accepts_none = True
 
     def __post_init__(self):
@@ -141,7 +142,7 @@ class Scan(Op):
         rings = []
         for j, init in enumerate(inits):
             m = self.check_initial(j, np.shape(init))
-            size = max(self.windows[j], m) if self.windows[j] else m + steps
+            size = max(self.windows[j], m) + 1 if self.windows[j] else m + steps
             ring = np.empty((size,) + np.shape(init)[1:], dtype=node.outputs[j].dtype)
             for row in range(m):
                 ring[row % size] = init[row]
@@ -231,14 +232,20 @@ class Scan(Op):
 
     # ---------------------------------------------------------------- shapes and gradients
     def infer_shape(self, node, input_shapes):
-        if self.as_while or self.n_nitsot:
-            raise ValueError("the output shapes are known only when the loop has run")
+        """States' shapes (a while loop's length is known only once it ran: None); the
+        stacked values' row shapes are known only from the first step (None)."""
         steps = node.inputs[0]
         shapes = []
         for j, shape in enumerate(input_shapes[1 + self.n_seqs:1 + self.n_seqs + self.n_states]):
-            first = as_tensor_variable(np.int64(self.windows[j])) if self.windows[j] else steps
+            if self.windows[j]:
+                first = as_tensor_variable(np.int64(self.windows[j]))
+            elif self.as_while:
+                shapes.append(None)
+                continue
+            else:
+                first = steps
             shapes.append([first] + list(shape[1:]))
-        return shapes
+        return shapes + [None] * self.n_nitsot
 
     def connection_pattern(self, node):
         rows = [[False] * len(node.outputs)]

@@ -8,7 +8,7 @@ import sys
 import time
 
 from ...configparser import config
-from . import fusion, merge, rules, specialize
+from . import fusion, merge, rules, scan_rules, specialize
 from .engine import apply_rules
 
 
@@ -28,11 +28,13 @@ PASSES = [
     ("canonicalize_again", _rules(rules.CANONICALIZE)),
     ("merge_again", merge.merge),
     ("constant_fold_again", merge.constant_fold),
+    ("scan_save_memory", scan_rules.scan_save_memory),
     ("share_softmax", specialize.share_softmax),
     ("gemm", specialize.specialize_gemm),
     ("fusion", fusion.fuse),
     ("reduce_fusion", specialize.fuse_reductions),
     ("merge_final", merge.merge),
+    ("scan_bodies", scan_rules.optimize_scan_bodies),
 ]
 
 

@@ -1,0 +1,243 @@
+"""C emission of ``Scan``: the whole loop, inner graph included, inside the module.
+
+Before the loop: the run-time checks (steps, sequence lengths, initial rows), one buffer
+per recurrent state (``[initial; trajectory]``, or a ring of ``max(window, taps) + 1`` rows
+when only a window is kept) and the inner inputs' array headers.  Each step points the
+headers at the step's rows, runs the inner graph (rendered by a child renderer into slots
+that are reused at every step and kept across calls: no allocation per step), checks the
+shapes of what it produced and copies it into the buffers.  After the loop the outputs get
+their rows.  A ``while`` loop (``until``) grows its buffers by doubling.
+"""
+
+from ..ops.scan import Scan
+from .c import CTYPES, emitter, itemsize
+
+
+def _row_view(name, source, itemsize_):
+    """Statements making ``name`` a header for one row of the contiguous buffer ``source``."""
+    return (f"ag_array {name}; {name}.ndim = {source}.ndim - 1;\n"
+            f"for (int i_ = 1; i_ < {source}.ndim; i_++) {{ {name}.shape[i_ - 1] = "
+            f"{source}.shape[i_]; {name}.strides[i_ - 1] = {source}.strides[i_]; }}\n"
+            f"{name}.data = {source}.data;")
+
+
+@emitter(Scan)
+def emit_scan(node, ctx):
+    op = node.op
+    r = ctx.renderer
+    child = r.inner(op.body)
+    steps_in, seqs, inits, invariants = op.split_outer(node.inputs)
+    n = ctx.fresh("steps")
+    t = ctx.fresh("t")
+    done = ctx.fresh("done")
+    cap = ctx.fresh("cap")
+    lines = [f"npy_intp {n} = (npy_intp)*({CTYPES[steps_in.dtype]} *){ctx.name(steps_in)}.data;",
+             f"if ({n} < 0) " + ctx.fail("ValueError", f"scan {op.name}: n_steps is negative "
+                                          f"(%ld)", f"(long){n}")]
+    for k, seq in enumerate(seqs):
+        length = f"{ctx.name(seq)}.shape[0]"
+        label = op.labels[k]
+        if op.equal_lengths and k > 0:
+            lines.append(f"if ({length} != {n}) " + ctx.fail(
+                "ValueError", f"scan {op.name}: {label} gives %ld steps but {op.labels[0]} "
+                f"gives %ld: the sequences (after taps) must have the same length",
+                f"(long){length}", f"(long){n}"))
+        lines.append(f"if ({length} < {n}) " + ctx.fail(
+            "ValueError", f"scan {op.name}: n_steps is %ld but {label} gives only %ld steps "
+            f"(after taps)", f"(long){n}", f"(long){length}"))
+    # Capacity (rows) of growing buffers: exact for a for loop, doubling for a while loop.
+    lines.append(f"npy_intp {cap} = {n};")
+    if op.as_while:
+        lines.append(f"if ({cap} > 16) {cap} = 16;")
+
+    # Recurrent states: one contiguous buffer each, initial rows first.
+    buffers, sizes, row_bytes = [], [], []
+    for j, init in enumerate(inits):
+        m = op.rows(j)
+        label = op.labels[op.n_seqs + j]
+        out = node.outputs[j]
+        isz = itemsize(out.dtype)
+        buf, size, rb = ctx.fresh("buf"), ctx.fresh("size"), ctx.fresh("rowbytes")
+        slot = r.extra_slot(("scan buffer", node, j))
+        iname = ctx.name(init)
+        lines.append(f"if ({iname}.shape[0] < {m}) " + ctx.fail(
+            "ValueError", f"scan {op.name}: {label} has taps {list(op.state_taps[j])}, so its "
+            f"initial value needs {m} rows (one per step back); it has %ld",
+            f"(long){iname}.shape[0]"))
+        window = op.windows[j]
+        size_expr = f"{max(window, m) + 1}" if window else f"{m} + {cap}"
+        lines += [f"npy_intp {size} = {size_expr};",
+                  f"ag_array {buf} = {iname}; {buf}.shape[0] = {size};",
+                  f"if (ag_alloc_in_slot(&{buf}, &st->slots[{slot}], {isz}) < 0) goto fail;",
+                  f"const npy_intp {rb} = ag_size(&{buf}) / ({size} ? {size} : 1) * {isz};",
+                  f"for (npy_intp r_ = 0; r_ < {m}; r_++) {{",
+                  f"    ag_array d_ = {buf}; d_.shape[0] = 1; d_.data += (r_ % {size}) * {rb};",
+                  f"    ag_array s_ = {iname}; s_.shape[0] = 1; "
+                  f"s_.data += r_ * {iname}.strides[0];",
+                  f"    ag_copy(&d_, &s_, {isz});",
+                  "}"]
+        buffers.append(buf)
+        sizes.append(size)
+        row_bytes.append(rb)
+
+    # Nit-sot outputs: allocated after the first step, when their shape is known.
+    # (a for loop writes them in place; a while loop stacks them in a growing buffer first).
+    stacks = []
+    for i in range(op.n_nitsot):
+        out = node.outputs[op.n_states + i]
+        if op.as_while:
+            stack = ctx.fresh("stack")
+            lines.append(f"ag_array {stack}; {stack}.ndim = {out.ndim};")
+        else:
+            stack = ctx.name(out)
+        lines.append(f"{stack}.data = NULL;")
+        stacks.append(stack)
+
+    # Inner inputs: headers whose data pointers move at every step.
+    inner_inputs = op.body.inputs
+    for k, (seq, variable) in enumerate(zip(seqs, inner_inputs[:op.n_seqs])):
+        name = ctx.fresh("row")
+        child.names[variable] = name
+        lines.append(_row_view(name, ctx.name(seq), None))
+    for j in range(op.n_states):
+        for k, variable in zip(op.state_taps[j], op.inner_tap_inputs(j)):
+            name = ctx.fresh("tap")
+            child.names[variable] = name
+            lines.append(_row_view(name, buffers[j], None))
+    start = op.n_seqs + op.n_tap_inputs
+    for outer, variable in zip(invariants, inner_inputs[start:]):
+        child.names[variable] = ctx.name(outer)
+
+    body = child.render_nodes()
+    step = []
+    row = f"({n} - 1 - {t})" if op.go_backwards else t
+    for k, (seq, variable) in enumerate(zip(seqs, inner_inputs[:op.n_seqs])):
+        step.append(f"{child.names[variable]}.data = {ctx.name(seq)}.data + {row} * "
+                    f"{ctx.name(seq)}.strides[0];")
+    for j in range(op.n_states):
+        m = op.rows(j)
+        for k, variable in zip(op.state_taps[j], op.inner_tap_inputs(j)):
+            step.append(f"{child.names[variable]}.data = {buffers[j]}.data + "
+                        f"(({m} + {t} + ({k})) % {sizes[j]}) * {row_bytes[j]};")
+    step += body
+    outs = op.body.outputs
+    # Check every produced shape before storing anything.
+    for j in range(op.n_states):
+        value = child.names[outs[j]]
+        check = " || ".join([f"{value}.ndim != {buffers[j]}.ndim - 1"] + [
+            f"{value}.shape[{d}] != {buffers[j]}.shape[{d + 1}]" for d in range(outs[j].ndim)])
+        step.append(f"if ({check}) " + ctx.fail(
+            "ValueError", f"scan {op.name}: step %ld returned a value of another shape than "
+            f"the initial state of {op.labels[op.n_seqs + j]}", f"(long){t}"))
+    for i, stack in enumerate(stacks):
+        out = node.outputs[op.n_states + i]
+        value = child.names[outs[op.n_states + i]]
+        isz = itemsize(out.dtype)
+        first = [f"{stack}.shape[0] = {cap};"] + [
+            f"{stack}.shape[{d + 1}] = {value}.shape[{d}];" for d in range(out.ndim - 1)]
+        if op.as_while:
+            slot = r.extra_slot(("scan stack", node, i))
+            first.append(f"if (ag_alloc_in_slot(&{stack}, &st->slots[{slot}], {isz}) < 0) "
+                         f"goto fail;")
+        else:
+            first.append(ctx.alloc(out))
+        check = " || ".join(["0"] + [f"{value}.shape[{d}] != {stack}.shape[{d + 1}]"
+                                     for d in range(out.ndim - 1)])
+        step.append(f"if ({t} == 0) {{ " + " ".join(first) + " }")
+        step.append(f"else if ({check}) " + ctx.fail(
+            "ValueError", f"scan {op.name}: step %ld returned a value for output "
+            f"{op.n_states + i} (not fed back) of another shape than the first step's",
+            f"(long){t}"))
+    if op.as_while:
+        step += _grow(op, node, r, t, cap, buffers, sizes, row_bytes, stacks)
+    for j in range(op.n_states):
+        m = op.rows(j)
+        isz = itemsize(node.outputs[j].dtype)
+        step.append(f"{{ {_row_view('d_', buffers[j], None)} "
+                    f"d_.data += (({m} + {t}) % {sizes[j]}) * {row_bytes[j]}; "
+                    f"ag_copy(&d_, &{child.names[outs[j]]}, {isz}); }}")
+    for i, stack in enumerate(stacks):
+        out = node.outputs[op.n_states + i]
+        isz = itemsize(out.dtype)
+        step.append(f"{{ {_row_view('d_', stack, None)} "
+                    f"d_.data += {t} * {stack}.strides[0]; "
+                    f"ag_copy(&d_, &{child.names[outs[op.n_states + i]]}, {isz}); }}")
+    if op.as_while:
+        cond = child.names[outs[-1]]
+        step.append(f"if (*({CTYPES[outs[-1].dtype]} *){cond}.data) {{ {done} = {t} + 1; "
+                    f"break; }}")
+
+    lines.append(f"npy_intp {done} = {n};")
+    lines.append(f"for (npy_intp {t} = 0; {t} < {n}; {t}++) {{")
+    lines += ["    " + line for chunk in step for line in chunk.split("\n")]
+    lines.append("}")
+    lines += _finish(op, node, ctx, done, buffers, sizes, row_bytes, stacks)
+    return "\n".join(lines)
+
+
+def _grow(op, node, r, t, cap, buffers, sizes, row_bytes, stacks):
+    """Statements doubling the full-trajectory buffers and stacks of a while loop."""
+    lines = [f"if ({t} == {cap}) {{", f"    {cap} *= 2;"]
+    for j, buf in enumerate(buffers):
+        if op.windows[j]:
+            continue
+        slot = r.extra_slot(("scan buffer", node, j))
+        m = op.rows(j)
+        lines += [f"    if (ag_slot_grow(&st->slots[{slot}], ({m} + {cap}) * {row_bytes[j]}, "
+                  f"({m} + {t}) * {row_bytes[j]}) < 0) goto fail;",
+                  f"    {buf}.data = st->slots[{slot}].ptr; {buf}.shape[0] = {m} + {cap}; "
+                  f"{sizes[j]} = {m} + {cap};"]
+    for i, stack in enumerate(stacks):
+        slot = r.extra_slot(("scan stack", node, i))
+        lines += [f"    if (ag_slot_grow(&st->slots[{slot}], {cap} * {stack}.strides[0], "
+                  f"{t} * {stack}.strides[0]) < 0) goto fail;",
+                  f"    {stack}.data = st->slots[{slot}].ptr; {stack}.shape[0] = {cap};"]
+    lines.append("}")
+    return lines
+
+
+def _finish(op, node, ctx, done, buffers, sizes, row_bytes, stacks):
+    """Statements giving the outputs their rows once the loop has run ``done`` steps."""
+    lines = []
+    for j, buf in enumerate(buffers):
+        out = node.outputs[j]
+        name = ctx.name(out)
+        m = op.rows(j)
+        isz = itemsize(out.dtype)
+        window = op.windows[j]
+        lines.append(f"{name}.ndim = {out.ndim};")
+        lines.append(f"for (int i_ = 1; i_ < {out.ndim}; i_++) {name}.shape[i_] = "
+                     f"{buf}.shape[i_];")
+        if window:
+            if op.needs[j]:
+                lines.append(f"if ({done} < {op.needs[j]}) " + ctx.fail(
+                    "IndexError", f"scan {op.name}: index -{op.needs[j]} is out of bounds for "
+                    f"the %ld steps of {op.labels[op.n_seqs + j]}", f"(long){done}"))
+            lines += [f"{name}.shape[0] = {window};", ctx.alloc(out),
+                      f"for (npy_intp r_ = 0; r_ < {window}; r_++) {{",
+                      f"    ag_array d_ = {name}; d_.shape[0] = 1; "
+                      f"d_.data += r_ * {name}.strides[0];",
+                      f"    ag_array s_ = {buf}; s_.shape[0] = 1; "
+                      f"s_.data += (({m} + {done} - {window} + r_) % {sizes[j]}) * "
+                      f"{row_bytes[j]};",
+                      f"    ag_copy(&d_, &s_, {isz});", "}"]
+        else:
+            lines += [f"{name}.shape[0] = {done};", ctx.alloc(out),
+                      f"{{ ag_array s_ = {buf}; s_.shape[0] = {done}; "
+                      f"s_.data += {m} * {row_bytes[j]}; ag_copy(&{name}, &s_, {isz}); }}"]
+    for i, stack in enumerate(stacks):
+        out = node.outputs[op.n_states + i]
+        name = ctx.name(out)
+        isz = itemsize(out.dtype)
+        empty = [f"{name}.shape[{d}] = 0;" for d in range(out.ndim)]
+        if op.as_while:
+            lines += [f"if ({stack}.data == NULL) {{ {' '.join(empty)} }}",
+                      f"else {{ {name}.ndim = {out.ndim}; "
+                      f"for (int i_ = 0; i_ < {out.ndim}; i_++) {name}.shape[i_] = "
+                      f"{stack}.shape[i_]; {name}.shape[0] = {done}; }}",
+                      ctx.alloc(out),
+                      f"if ({stack}.data) {{ ag_array s_ = {stack}; s_.shape[0] = {done}; "
+                      f"ag_copy(&{name}, &s_, {isz}); }}"]
+        else:
+            lines.append(f"if ({stack}.data == NULL) {{ {' '.join(empty)} {ctx.alloc(out)} }}")
+    return lines
