@@ -6,7 +6,7 @@ after the WildML RNN tutorial) reads one character ``x_t`` per step and predicts
     s_t = tanh(U[:, x_t] + W . s_{t-1})      (the hidden state; U's column x_t is the input)
     o_t = softmax(V . s_t)                   (the distribution of the next character)
 
-``theano.scan`` runs the recurrence over a sequence, ``T.grad`` differentiates the summed
+``theano.scan`` runs the recurrence over a sequence, ``T.grad`` differentiates the mean
 cross-entropy back through time (BPTT), and ``theano.function(..., updates=...)`` applies one
 step of stochastic gradient descent to the shared weights per call.  The program is Theano
 code but for the two import lines.  For speed the scan computes only the hidden states; the
