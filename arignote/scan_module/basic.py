@@ -16,6 +16,7 @@ from ..compiler.ops.scan import Scan
 from ..compiler.types import TensorType
 from ..compiler.variable import as_tensor_variable
 from ..runtime.shared import SharedVariable
+from .pushout import batch_outputs
 
 __all__ = ["scan", "until"]
 
@@ -233,8 +234,13 @@ def scan(fn, sequences=None, outputs_info=None, non_sequences=None, n_steps=None
     for o in states:
         leading += [tap_places[id(o)][k] for k in sorted(o.taps)]
     leading += shared_places
+    pushed, stand_ins = {}, {}
+    if condition is None:
+        pushed, stand_ins = _push_out(seqs, states, infos, outputs, leading, steps,
+                                      go_backwards)
     inner_outputs = [outputs[o.index] for o in states] + update_values
-    inner_outputs += [outputs[o.index] for o in infos if not o.recurrent]
+    inner_outputs += [outputs[o.index] for o in infos
+                      if not o.recurrent and o.index not in pushed]
     if condition is not None:
         inner_outputs.append(condition)
     variant = depends_on(inner_outputs, leading)
@@ -250,7 +256,7 @@ def scan(fn, sequences=None, outputs_info=None, non_sequences=None, n_steps=None
     op = Scan(body, n_seqs=len(seq_places),
               state_taps=tuple(tuple(sorted(o.taps)) for o in states)
               + ((-1,),) * len(shared_states),
-              n_nitsot=sum(1 for o in infos if not o.recurrent),
+              n_nitsot=sum(1 for o in infos if not o.recurrent and o.index not in pushed),
               windows=(0,) * len(states) + (1,) * len(shared_states),
               as_while=condition is not None, go_backwards=bool(go_backwards),
               equal_lengths=equal_lengths, name=name,
@@ -259,11 +265,15 @@ def scan(fn, sequences=None, outputs_info=None, non_sequences=None, n_steps=None
     initial += [O.shape_padleft(sv) for sv in shared_states]
     node = op.make_node(steps, *[x for s in seqs for x in s.slices], *initial, *invariants)
 
+    trajectories = {stand_ins[id(o)]: node.outputs[k] for k, o in enumerate(states)
+                    if id(o) in stand_ins}
     results, k_state, k_nitsot = [], 0, len(states) + len(shared_states)
     for o in infos:
         if o.recurrent:
             results.append(node.outputs[k_state])
             k_state += 1
+        elif o.index in pushed:
+            results.append(clone_replace([pushed[o.index]], trajectories)[0])
         else:
             results.append(node.outputs[k_nitsot])
             k_nitsot += 1
@@ -274,6 +284,34 @@ def scan(fn, sequences=None, outputs_info=None, non_sequences=None, n_steps=None
     if not results:
         return None, new_updates
     return (results[0] if len(results) == 1 else results), new_updates
+
+
+def _push_out(seqs, states, infos, outputs, leading, steps, go_backwards):
+    """Outputs not fed back that can be computed after the loop, batched over the steps
+    (see ``pushout``): ``({output index: batched graph}, {id(state): stand-in})``, where the
+    graphs read each state's trajectory through its stand-in."""
+    stacked, stand_ins = {}, {}
+    for s in seqs:
+        for placeholder, rows in zip(s.placeholders, s.slices):
+            rows = rows[:steps]
+            stacked[placeholder] = rows[::-1] if go_backwards else rows
+    for o in states:
+        value = outputs[o.index]
+        if value not in stacked:
+            stand_in = TensorType(value.dtype, (False,) + value.broadcastable).make_variable()
+            stacked[value] = stand_ins[id(o)] = stand_in
+    candidates = [o for o in infos if not o.recurrent]
+    batched = batch_outputs([outputs[o.index] for o in candidates], stacked, leading)
+    pushed = {}
+    for o, graph in zip(candidates, batched):
+        value = outputs[o.index]
+        if graph is None or graph.dtype != value.dtype or graph.ndim != value.ndim + 1:
+            continue
+        wanted = (False,) + value.broadcastable
+        if graph.broadcastable != wanted:
+            graph = O.patternbroadcast(graph, wanted)
+        pushed[o.index] = graph
+    return pushed, stand_ins
 
 
 def _steps(n_steps, seqs):

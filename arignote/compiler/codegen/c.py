@@ -38,7 +38,7 @@ EMITTERS = {}
 # Ops that copy their first input and modify the copy: when that input dies at the node,
 # the output takes over its buffer and the copy is skipped (the destroy rule of Theano's
 # inplace increments, decided here where buffer lifetimes are known).
-INPLACE_INCREMENTS = ("IncSubtensor", "AdvancedIncSubtensor1", "AdvancedIncSubtensor")
+INPLACE_INCREMENTS = ("IncSubtensor", "AdvancedIncSubtensor1", "AdvancedIncSubtensor", "Gemm")
 
 
 def blas_available():
@@ -134,6 +134,10 @@ class CRenderer:
         self.functions = []     # top-level C functions emitters asked for (kernels)
         self.root = self        # the module's renderer (an inner graph's renderer differs)
         self.fallback = set()
+        # Inputs whose buffer (a slot) only the node computing the given variable may take
+        # over: a loop's accumulator, updated in place by the step that computes its next
+        # value, and never lent to other intermediates.
+        self.pinned = {}
 
     def inner(self, fgraph):
         """A renderer for the inner graph ``fgraph`` of a loop, emitting into this module:
@@ -174,16 +178,15 @@ class CRenderer:
                      if last_use.get(v) == position and v in self.slot_of]
             reuse_now = (isinstance(node.op, Elemwise) or type(node.op).__name__ in
                          INPLACE_INCREMENTS) and not self._is_view(node)
-            if reuse_now:
-                for variable in dying:
-                    if self._inplace_safe(node, variable):
-                        free.append(self.slot_of[variable])
+            taken = [v for v in dying if reuse_now and self._inplace_safe(node, v)
+                     and self.pinned.get(v, node.outputs[0]) is node.outputs[0]]
+            free += [self.slot_of[v] for v in taken]
             for output in node.outputs:
                 if self._needs_slot(output, node):
                     self.slot_of[output] = free.pop() if free else self._new_slot()
             for variable in dying:
                 slot = self.slot_of[variable]
-                if slot not in free and not (reuse_now and self._inplace_safe(node, variable)):
+                if slot not in free and variable not in taken and variable not in self.pinned:
                     free.append(slot)
 
     def _inplace_safe(self, node, variable):

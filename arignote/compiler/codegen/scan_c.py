@@ -50,7 +50,18 @@ def emit_scan(node, ctx):
     if op.as_while:
         lines.append(f"if ({cap} > 16) {cap} = 16;")
 
-    # Recurrent states: one contiguous buffer each, initial rows first.
+    # Recurrent states: one contiguous buffer each, initial rows first.  An accumulator (one
+    # tap, only its last value kept, no other output viewing it) has a single row, which
+    # the step computing its next value may update in place.
+    pinned = {}
+    for j in range(op.n_states):
+        tap = op.inner_tap_inputs(j)[0]
+        others = [o for k, o in enumerate(op.body.outputs) if k != j]
+        if op.windows[j] == 1 and op.rows(j) == 1 and not any(
+                _view_root(o) is tap for o in others):
+            pinned[j] = tap
+            child.slot_of[tap] = r.extra_slot(("scan accumulator", node, j))
+            child.pinned[tap] = op.body.outputs[j]
     buffers, sizes, row_bytes = [], [], []
     for j, init in enumerate(inits):
         m = op.rows(j)
@@ -66,6 +77,9 @@ def emit_scan(node, ctx):
             f"(long){iname}.shape[0]"))
         window = op.windows[j]
         size_expr = f"{max(window, m) + 1}" if window else f"{m} + {cap}"
+        if j in pinned:
+            size_expr = "1"
+            slot = child.slot_of[pinned[j]]
         lines += [f"npy_intp {size} = {size_expr};",
                   f"ag_array {buf} = {iname}; {buf}.shape[0] = {size};",
                   f"if (ag_alloc_in_slot(&{buf}, &st->slots[{slot}], {isz}) < 0) goto fail;",
@@ -173,6 +187,15 @@ def emit_scan(node, ctx):
     lines.append("}")
     lines += _finish(op, node, ctx, done, buffers, sizes, row_bytes, stacks)
     return "\n".join(lines)
+
+
+def _view_root(variable):
+    """The variable whose memory ``variable`` may view (following view ops)."""
+    while variable.owner is not None and (getattr(variable.owner.op, "view_map", None)
+                                          or type(variable.owner.op).__name__ == "DimShuffle"):
+        view_map = getattr(variable.owner.op, "view_map", None) or {0: [0]}
+        variable = variable.owner.inputs[view_map.get(variable.index, [0])[0]]
+    return variable
 
 
 def _grow(op, node, r, t, cap, buffers, sizes, row_bytes, stacks):

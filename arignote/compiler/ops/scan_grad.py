@@ -153,7 +153,7 @@ def scan_gradient(op, inputs, outputs, out_grads):
             accumulated.append(None)
             continue
         accumulator = placeholder.type.make_variable("total")
-        new_states.append(accumulator + g)
+        new_states.append(_accumulate(accumulator, g))
         state_inner.append(accumulator)
         state_inits.append(O.shape_padleft(O.zeros_like(outer)))
         accumulated.append(len(new_states) - 1)
@@ -210,6 +210,44 @@ def scan_gradient(op, inputs, outputs, out_grads):
     for index in accumulated:
         result.append(None if index is None else finals[index])
     return result
+
+
+def _accumulate(total, g):
+    """``total + g``, with increments of zeros turned into increments of ``total`` (the
+    gradient of an indexed invariant, ``U[:, x_t]``, touches a few entries: the loop adds
+    them to its accumulator in place instead of adding a whole array of zeros)."""
+    node = g.owner
+    if node is not None and type(node.op).__name__ == "Add" and len(node.inputs) > 1 and all(
+            v.type == g.type for v in node.inputs):
+        for term in node.inputs:
+            total = _accumulate(total, term)
+        return total
+    if node is not None and type(node.op).__name__ in (
+            "IncSubtensor", "AdvancedIncSubtensor1", "AdvancedIncSubtensor") \
+            and not getattr(node.op, "set_instead_of_inc", False) and _is_zeros(node.inputs[0]) \
+            and node.inputs[0].type == total.type:
+        return node.op.make_node(total, *node.inputs[1:]).outputs[0]
+    return total + g
+
+
+def _is_zeros(variable):
+    """Whether ``variable`` is built as an array of zeros (``zeros_like``, ``alloc(0, ...)``)."""
+    from ..variable import get_scalar_constant_value
+    node = variable.owner
+    if node is None:
+        return False
+    name = type(node.op).__name__
+    scalar = getattr(node.op, "scalar_op", None)
+    if name == "Alloc":
+        value = node.inputs[0]
+    elif name == "Elemwise" and type(scalar).__name__ == "Second":
+        value = node.inputs[1]
+    else:
+        return False
+    try:
+        return float(get_scalar_constant_value(value)) == 0
+    except Exception:  # noqa: BLE001 (not a constant: not known to be zero)
+        return False
 
 
 def _add(a, b):
