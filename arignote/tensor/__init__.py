@@ -19,5 +19,6 @@ from .basic import *  # noqa: F401,F403
 # The star import above binds ``nnet`` to arignote.compiler.ops.nnet, which would make
 # ``from . import nnet`` skip loading the package; import T.nnet explicitly instead.
 nnet = importlib.import_module(".nnet", __name__)
+shared_randomstreams = importlib.import_module(".shared_randomstreams", __name__)
 
 as_tensor = as_tensor_variable
