@@ -6,7 +6,7 @@ chunk's states from its checkpoint (memory O(steps / N + N) instead of O(steps))
 """
 
 from ..compiler import ops as O
-from ..compiler.variable import as_tensor_variable
+from ..compiler.variable import as_tensor_variable, constant
 from .basic import _as_list, scan
 
 __all__ = ["scan_checkpoints"]
@@ -43,7 +43,7 @@ def scan_checkpoints(fn, sequences=None, outputs_info=None, non_sequences=None,
     every = save_every_N
     chunks = (n_steps + every - 1) // every
     inner_steps = O.set_subtensor(
-        O.alloc(O.constant(every, dtype="int64"), chunks)[-1], n_steps - (chunks - 1) * every)
+        O.alloc(constant(every, dtype="int64"), chunks)[-1], n_steps - (chunks - 1) * every)
     outer_sequences = []
     for s in sequences:
         s = s[:n_steps]

@@ -22,6 +22,7 @@ from .. import dtypes as dt
 from .. import ops as O
 from ..graph import Constant
 from ..ops import scalar as S
+from ..ops.blas import Dot
 from ..ops.elemwise import DimShuffle, Elemwise
 from ..variable import constant
 from .engine import ANY, HALF, MINUS_ONE, ONE, TWO, ZERO, NodeRule, Rule, RuleSet, scalar_constant
@@ -214,6 +215,19 @@ def _merge_dimshuffles(x, node):
 
 def _drop_identity_dimshuffle(x, node):
     return x if node.op.new_order == tuple(range(x.ndim)) else None
+
+
+def _transpose_of_dot(fgraph, node):
+    """dot(a, b).T -> dot(b.T, a.T) for matrices, when the product has no other use: the
+    product is then in the layout its consumer wants (``W - lr * dot(a, b).T`` is a gemm)."""
+    product = node.inputs[0]
+    if node.op.new_order != (1, 0) or product.owner is None \
+            or not isinstance(product.owner.op, Dot) or not _single_client(fgraph, product):
+        return None
+    a, b = product.owner.inputs
+    if a.ndim != 2 or b.ndim != 2:
+        return None
+    return {node.outputs[0]: O.dot(O.transpose(b), O.transpose(a))}
 
 
 def _reshape_of_reshape(x, shape, node):
@@ -700,6 +714,7 @@ CANONICALIZE = RuleSet("canonicalize", [
     Rule("cast_of_cast", (S.Cast, (S.Cast, "x")), _cast_of_cast),
     Rule("dimshuffle_of_dimshuffle", (DimShuffle, (DimShuffle, "x")), _merge_dimshuffles),
     Rule("identity_dimshuffle", (DimShuffle, "x"), _drop_identity_dimshuffle),
+    NodeRule("transpose_of_dot", (DimShuffle,), _transpose_of_dot),
     Rule("reshape_of_reshape", (SH.Reshape, (SH.Reshape, "x", ANY), "shape"),
          _reshape_of_reshape),
     Rule("shape_lift", (SH.Shape, "x"), _shape_of_computed),
