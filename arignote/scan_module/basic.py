@@ -12,7 +12,7 @@ from ..compiler import dtypes
 from ..compiler import ops as O
 from ..compiler.evaluate import capture, depends_on, frontier
 from ..compiler.graph import Constant, Variable, clone_replace
-from ..compiler.ops.scan import Scan
+from ..compiler.ops.scan import CheckSteps, Scan
 from ..compiler.types import TensorType
 from ..compiler.variable import as_tensor_variable
 from ..runtime.shared import SharedVariable
@@ -267,6 +267,11 @@ def scan(fn, sequences=None, outputs_info=None, non_sequences=None, n_steps=None
 
     trajectories = {stand_ins[id(o)]: node.outputs[k] for k, o in enumerate(states)
                     if id(o) in stand_ins}
+    if pushed and seqs:
+        # The batched outputs read the sequences directly: check them as the loop would.
+        slices = [x for s in seqs for x in s.slices]
+        checked = CheckSteps(op).make_node(steps, *slices).outputs
+        trajectories.update(zip(slices, checked))
     results, k_state, k_nitsot = [], 0, len(states) + len(shared_states)
     for o in infos:
         if o.recurrent:
@@ -340,6 +345,11 @@ def _state_type(output, value, current):
         raise TypeError(f"scan: fn returned a {value.ndim}-d value for {output.label}, whose "
                         f"initial state has {current.ndim} dimensions ({current})")
     dtype = dtypes.upcast(current.dtype, value.dtype)
+    if dtype != value.dtype:
+        raise TypeError(f"scan: fn returned a {value.dtype} value for {output.label}, whose "
+                        f"initial state is {current.dtype}: the loop would have to cast each "
+                        f"step's result down; cast the initial state (or fn's result) so "
+                        f"that they agree")
     pattern = tuple(a and b for a, b in zip(current.broadcastable, value.broadcastable))
     return TensorType(dtype, pattern)
 

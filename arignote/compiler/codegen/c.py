@@ -180,10 +180,13 @@ class CRenderer:
                          INPLACE_INCREMENTS) and not self._is_view(node)
             taken = [v for v in dying if reuse_now and self._inplace_safe(node, v)
                      and self.pinned.get(v, node.outputs[0]) is node.outputs[0]]
-            free += [self.slot_of[v] for v in taken]
+            # A pinned buffer goes to the node's output itself, never to the free list.
+            free += [self.slot_of[v] for v in taken if v not in self.pinned]
+            claimed = [self.slot_of[v] for v in taken if v in self.pinned]
             for output in node.outputs:
                 if self._needs_slot(output, node):
-                    self.slot_of[output] = free.pop() if free else self._new_slot()
+                    self.slot_of[output] = claimed.pop() if claimed else (
+                        free.pop() if free else self._new_slot())
             for variable in dying:
                 slot = self.slot_of[variable]
                 if slot not in free and variable not in taken and variable not in self.pinned:

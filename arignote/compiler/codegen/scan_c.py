@@ -9,7 +9,7 @@ shapes of what it produced and copies it into the buffers.  After the loop the o
 their rows.  A ``while`` loop (``until``) grows its buffers by doubling.
 """
 
-from ..ops.scan import Scan
+from ..ops.scan import CheckSteps, Scan
 from .c import CTYPES, emitter, itemsize
 
 
@@ -19,6 +19,39 @@ def _row_view(name, source, itemsize_):
             f"for (int i_ = 1; i_ < {source}.ndim; i_++) {{ {name}.shape[i_ - 1] = "
             f"{source}.shape[i_]; {name}.strides[i_ - 1] = {source}.strides[i_]; }}\n"
             f"{name}.data = {source}.data;")
+
+
+def _check_lengths(op, ctx, n, seqs):
+    """Statements checking the sequences' lengths against the number of steps ``n``."""
+    lines = []
+    for k, seq in enumerate(seqs):
+        length = f"{ctx.name(seq)}.shape[0]"
+        label = op.labels[k]
+        if op.equal_lengths and k > 0:
+            lines.append(f"if ({length} != {n}) " + ctx.fail(
+                "ValueError", f"scan {op.name}: {label} gives %ld steps but {op.labels[0]} "
+                f"gives %ld: the sequences (after taps) must have the same length",
+                f"(long){length}", f"(long){n}"))
+        lines.append(f"if ({length} < {n}) " + ctx.fail(
+            "ValueError", f"scan {op.name}: n_steps is %ld but {label} gives only %ld steps "
+            f"(after taps)", f"(long){n}", f"(long){length}"))
+    return lines
+
+
+def _read_steps(op, ctx, steps_in, n):
+    return [f"npy_intp {n} = (npy_intp)*({CTYPES[steps_in.dtype]} *){ctx.name(steps_in)}.data;",
+            f"if ({n} < 0) " + ctx.fail("ValueError", f"scan {op.name}: n_steps is negative "
+                                         f"(%ld)", f"(long){n}")]
+
+
+@emitter(CheckSteps)
+def emit_check_steps(node, ctx):
+    steps_in, *seqs = node.inputs
+    n = ctx.fresh("steps")
+    lines = _read_steps(node.op.loop, ctx, steps_in, n)
+    lines += _check_lengths(node.op.loop, ctx, n, seqs)
+    lines += [f"{ctx.name(out)} = {ctx.name(seq)};" for seq, out in zip(seqs, node.outputs)]
+    return "\n".join(lines)
 
 
 @emitter(Scan)
@@ -31,20 +64,7 @@ def emit_scan(node, ctx):
     t = ctx.fresh("t")
     done = ctx.fresh("done")
     cap = ctx.fresh("cap")
-    lines = [f"npy_intp {n} = (npy_intp)*({CTYPES[steps_in.dtype]} *){ctx.name(steps_in)}.data;",
-             f"if ({n} < 0) " + ctx.fail("ValueError", f"scan {op.name}: n_steps is negative "
-                                          f"(%ld)", f"(long){n}")]
-    for k, seq in enumerate(seqs):
-        length = f"{ctx.name(seq)}.shape[0]"
-        label = op.labels[k]
-        if op.equal_lengths and k > 0:
-            lines.append(f"if ({length} != {n}) " + ctx.fail(
-                "ValueError", f"scan {op.name}: {label} gives %ld steps but {op.labels[0]} "
-                f"gives %ld: the sequences (after taps) must have the same length",
-                f"(long){length}", f"(long){n}"))
-        lines.append(f"if ({length} < {n}) " + ctx.fail(
-            "ValueError", f"scan {op.name}: n_steps is %ld but {label} gives only %ld steps "
-            f"(after taps)", f"(long){n}", f"(long){length}"))
+    lines = _read_steps(op, ctx, steps_in, n) + _check_lengths(op, ctx, n, seqs)
     # Capacity (rows) of growing buffers: exact for a for loop, doubling for a while loop.
     lines.append(f"npy_intp {cap} = {n};")
     if op.as_while:

@@ -265,3 +265,37 @@ def _check_type(outer, inner, extra, what):
     if outer.dtype != inner.dtype or outer.ndim != inner.ndim + extra:
         raise TypeError(f"{what} has type {outer.type}; the loop expects "
                         f"{inner.dtype} with {inner.ndim + extra} dimensions")
+
+
+@dataclass(frozen=True)
+class CheckSteps(Op):
+    """The sequences unchanged (views), after ``scan``'s checks of their lengths against
+    ``n_steps``: used where a loop's per-step outputs were moved out of the loop, so that
+    the loop's own checks still apply."""
+
+    loop: Scan = field(repr=False)
+
+    @property
+    def view_map(self):
+        return {k: [k + 1] for k in range(self.loop.n_seqs)}
+
+    def make_node(self, n_steps, *seqs):
+        n_steps = as_tensor_variable(n_steps)
+        seqs = [as_tensor_variable(s) for s in seqs]
+        if len(seqs) != self.loop.n_seqs:
+            raise TypeError(f"CheckSteps: {len(seqs)} sequences, expected {self.loop.n_seqs}")
+        return Apply(self, [n_steps, *seqs], [s.type.make_variable() for s in seqs])
+
+    def perform(self, node, inputs):
+        steps, *seqs = inputs
+        self.loop.check_steps(int(steps), [len(s) for s in seqs])
+        return list(seqs)
+
+    def infer_shape(self, node, input_shapes):
+        return input_shapes[1:]
+
+    def grad(self, inputs, out_grads):
+        return [None] + list(out_grads)
+
+    def __str__(self):
+        return f"CheckSteps{{{self.loop.name}}}"

@@ -32,7 +32,8 @@ def merge(fgraph):
         if node not in fgraph.apply_nodes:
             continue
         try:
-            key = (node.op, tuple(id(v) for v in node.inputs))
+            key = (node.op, tuple(id(v) for v in node.inputs),
+                   tuple(o.type for o in node.outputs))
             hash(key)
         except TypeError:
             continue
