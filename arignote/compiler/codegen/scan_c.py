@@ -151,8 +151,11 @@ def emit_scan(node, ctx):
     for j in range(op.n_states):
         m = op.rows(j)
         for k, variable in zip(op.state_taps[j], op.inner_tap_inputs(j)):
+            row_index = f"({m} + {t} + ({k}))"
+            if op.windows[j]:
+                row_index = f"({row_index} % {sizes[j]})"   # a ring: only windows wrap
             step.append(f"{child.names[variable]}.data = {buffers[j]}.data + "
-                        f"(({m} + {t} + ({k})) % {sizes[j]}) * {row_bytes[j]};")
+                        f"{row_index} * {row_bytes[j]};")
     step += body
     outs = op.body.outputs
     # Check every produced shape before storing anything.
@@ -187,8 +190,9 @@ def emit_scan(node, ctx):
     for j in range(op.n_states):
         m = op.rows(j)
         isz = itemsize(node.outputs[j].dtype)
+        row_index = f"(({m} + {t}) % {sizes[j]})" if op.windows[j] else f"({m} + {t})"
         step.append(f"{{ {_row_view('d_', buffers[j], None)} "
-                    f"d_.data += (({m} + {t}) % {sizes[j]}) * {row_bytes[j]}; "
+                    f"d_.data += {row_index} * {row_bytes[j]}; "
                     f"ag_copy(&d_, &{child.names[outs[j]]}, {isz}); }}")
     for i, stack in enumerate(stacks):
         out = node.outputs[op.n_states + i]
