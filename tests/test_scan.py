@@ -62,6 +62,7 @@ class Config:
     n: int              # the number of steps
     seed: int
     mode: object = None  # the mode of the scan function (None: C)
+    read: str = "all"    # 'all' rows of the outputs, or only the 'last' one or 'last_two'
 
 
 @st.composite
@@ -90,7 +91,8 @@ def configs(draw):
                  for _ in seq_taps]
     return Config(seq_taps, seq_extra, out_kinds, draw(st.booleans()), draw(st.booleans()),
                   go_backwards, n_steps_mode, draw(st.integers(1, 4)),
-                  draw(st.integers(0, 2 ** 16)), draw(st.sampled_from(BACKENDS)))
+                  draw(st.integers(0, 2 ** 16)), draw(st.sampled_from(BACKENDS)),
+                  draw(st.sampled_from(["all", "all", "last", "last_two"])))
 
 
 class Problem:
@@ -133,7 +135,8 @@ class Problem:
             for i in range(self.n_args):
                 z = z + self.coef[j, i] * args[i]
             if self.cfg.non_seq:
-                z = T.dot(args[-1], z)
+                # the second term does not change between steps (it can leave the loop)
+                z = T.dot(args[-1], z) + 0.1 * T.tanh(args[-1]).sum(axis=0)
             if self.shared is not None:
                 z = z + (0.5 + 0.25 * j) * self.shared
             out = T.tanh(z)
@@ -215,8 +218,19 @@ class Problem:
         wrt, values = self.wrt()
         return [v for v in wrt if v is not self.shared], values
 
+    def read(self, outs):
+        """What the function reads of the stacked outputs: all rows, or out[-1] (out[-2]).
+
+        Reading only the last rows lets the compiler keep a window of the states.
+        """
+        if self.cfg.read == "all":
+            return outs
+        depth = 2 if self.cfg.read == "last_two" and self.cfg.n >= 2 else 1
+        return [o[-k] for o in outs for k in range(1, depth + 1)]
+
     def cost(self, outs):
-        return sum((o * p).sum() for o, p in zip(outs, self.proj))
+        proj = self.proj if self.cfg.read == "all" else [p[0] for p in self.proj] * 2
+        return sum((o * p).sum() for o, p in zip(outs, proj))
 
 
 @settings(max_examples=25, **SETTINGS)
@@ -224,8 +238,8 @@ class Problem:
 def test_scan_matches_unrolled_values_and_grads(cfg):
     prob = Problem(cfg)
     n_var = T.lscalar("n")
-    outs = prob.scan(n_var)
-    ref_outs = prob.unrolled()
+    outs = prob.read(prob.scan(n_var))
+    ref_outs = prob.read(prob.unrolled())
     wrt, _ = prob.wrt()
     inputs, values = prob.inputs()
     grads = T.grad(prob.cost(outs), wrt, disconnected_inputs="ignore") if wrt else []
@@ -234,9 +248,16 @@ def test_scan_matches_unrolled_values_and_grads(cfg):
     f = arignote.function(inputs + extra, outs + grads, on_unused_input="ignore",
                           mode=cfg.mode)
     ref = arignote.function(inputs, ref_outs + ref_grads, on_unused_input="ignore", mode=REF)
-    got = f(*values, *([cfg.n] if extra else []))
-    want = ref(*values)
+    got = list(f(*values, *([cfg.n] if extra else [])))
+    want = list(ref(*values))
     assert len(got) == len(want)
+    if cfg.read != "all":
+        # without the gradient, nothing else reads the trajectories: the loop may keep
+        # only the last rows of the states
+        values_only = arignote.function(inputs + extra, outs, on_unused_input="ignore",
+                                        mode=cfg.mode)
+        got += values_only(*values, *([cfg.n] if extra else []))
+        want += want[:len(outs)]
     for k, (a, b) in enumerate(zip(got, want)):
         assert np.shape(a) == np.shape(b), (k, np.shape(a), np.shape(b))
         close(a, b)
@@ -519,6 +540,33 @@ def test_verify_grad_captured_shared_variable():
     close(f(xv), numeric, rtol=1e-5, atol=1e-7)
 
 
+def test_two_scans_over_the_same_sequence():
+    """Two loops over x in one function (and the gradient of both), against unrolled ones."""
+    rng = np.random.default_rng(8)
+    x, h0 = T.dmatrix("x"), T.dvector("h0")
+    xv, h0v = rng.normal(size=(5, D)), rng.normal(size=D)
+
+    def step_a(x_t, h):
+        return T.tanh(h + x_t)
+
+    def step_b(x_t, h):
+        return T.sin(h) * x_t
+
+    a, _ = arignote.scan(step_a, sequences=x, outputs_info=h0)
+    b, _ = arignote.scan(step_b, sequences=x, outputs_info=h0)
+    ha, hb, ra, rb = h0, h0, [], []
+    for t in range(5):
+        ha, hb = step_a(x[t], ha), step_b(x[t], hb)
+        ra.append(ha)
+        rb.append(hb)
+    ra, rb = T.stack(ra), T.stack(rb)
+    f = arignote.function([x, h0], [a, b, a[-1] * b[-2]] + T.grad((a * b).sum(), [x, h0]))
+    r = arignote.function([x, h0], [ra, rb, ra[-1] * rb[-2]] + T.grad((ra * rb).sum(), [x, h0]),
+                          mode=REF)
+    for got, want in zip(f(xv, h0v), r(xv, h0v)):
+        close(got, want)
+
+
 # ---------------------------------------------------------------------------------------------
 # map / reduce / foldl / foldr, return_list
 
@@ -690,8 +738,9 @@ def test_source_contains_the_step_loop():
     close(f(np.ones((3, 2)), np.zeros(2)), want)
 
 
-@pytest.mark.parametrize("n, every", [(23, 5), (20, 5), (3, 10), (1, 1)])
+@pytest.mark.parametrize("n, every", [(23, 5), (20, 5), (3, 10), (1, 1), (7, 1)])
 def test_scan_checkpoints_equal_scan(n, every):
+    """The outputs are the states after every N-th step (and the last): scan's rows there."""
     rng = np.random.default_rng(n + every)
     x, h0, w = T.dmatrix("x"), T.dvector("h0"), T.dmatrix("w")
     xv, h0v, wv = rng.normal(size=(n, D)), rng.normal(size=D), rng.normal(size=(D, D)) * 0.6
@@ -704,10 +753,11 @@ def test_scan_checkpoints_equal_scan(n, every):
                                               non_sequences=[w], save_every_N=every)
     assert not updates
     ckpt = as_list(ckpt)[0]
-    proj = rng.normal(size=(n, D))
+    rows = list(range(every - 1, n, every)) + ([n - 1] if n % every else [])
+    proj = rng.normal(size=(len(rows), D))
     wrt = [x, h0, w]
     got = [arignote.function(wrt, [o] + T.grad((o * proj).sum(), wrt))(xv, h0v, wv)
-           for o in (plain, ckpt)]
-    assert got[1][0].shape == (n, D)
+           for o in (plain[rows], ckpt)]
+    assert got[1][0].shape == (len(rows), D)
     for a, b in zip(got[1], got[0]):
         close(a, b)

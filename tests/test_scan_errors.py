@@ -154,6 +154,21 @@ def test_fn_returning_non_variable(bad):
     assert "fn" in text or "return" in text
 
 
+@pytest.mark.parametrize("mode", [None, "FAST_COMPILE"])
+def test_reading_rows_that_no_step_wrote(mode):
+    """out[-1] after 0 steps, out[-2] after 1: IndexError, not the initial state."""
+    h0, n = T.dvector("h0"), T.lscalar("n")
+    out, _ = arignote.scan(lambda h: h + 1, outputs_info=h0, n_steps=n)
+    last = arignote.function([h0, n], out[-1], mode=mode)
+    second = arignote.function([h0, n], out[-2], mode=mode)
+    np.testing.assert_allclose(last(np.zeros(2), 3), [3.0, 3.0])
+    np.testing.assert_allclose(second(np.zeros(2), 3), [2.0, 2.0])
+    with pytest.raises(IndexError):
+        last(np.zeros(2), 0)
+    with pytest.raises(IndexError):
+        second(np.zeros(2), 1)
+
+
 def test_no_sequences_and_no_n_steps():
     h0 = T.dscalar("h0")
     with pytest.raises(ValueError) as excinfo:

@@ -7,6 +7,10 @@ differences, and a few SGD steps must lower the loss.
 """
 
 import itertools
+import os
+import subprocess
+import sys
+import textwrap
 
 import numpy as np
 
@@ -140,3 +144,51 @@ def test_tutorial_size_float32_equals_numpy(monkeypatch):
     np.testing.assert_allclose(got[0], want[0], rtol=1e-4, atol=1e-9)
     np.testing.assert_allclose(got[1], want[1], rtol=1e-4, atol=1e-6)
     np.testing.assert_allclose(got[2], want[2], rtol=1e-4)
+
+
+FIGURE_5_SCRIPT = textwrap.dedent("""
+    import sys
+    import numpy as np
+    import theano
+    import theano.tensor as T
+    from theano.scan_module import until
+
+    vocab, hidden = 7, 5
+    data = np.load(sys.argv[1])
+    U = theano.shared(data["U"], name="U")
+    V = theano.shared(data["V"], name="V")
+    W = theano.shared(data["W"], name="W")
+    x = T.ivector("x")
+    y = T.ivector("y")
+
+    def forward_prop_step(x_t, s_t_prev, U, V, W):
+        s_t = T.tanh(U[:, x_t] + W.dot(s_t_prev))
+        o_t = T.nnet.softmax(V.dot(s_t))
+        return [o_t[0], s_t]
+
+    [o, s], updates = theano.scan(forward_prop_step, sequences=x,
+                                  outputs_info=[None, dict(initial=T.zeros(hidden))],
+                                  non_sequences=[U, V, W], strict=True)
+    loss = T.sum(T.nnet.categorical_crossentropy(o, y))
+    dU, dV, dW = T.grad(loss, [U, V, W])
+    f = theano.function([x, y], [loss, dU, dV, dW])
+    n, _ = theano.scan(lambda v: (v * 2, until(v * 2 > 10)), outputs_info=T.constant(1.0),
+                       n_steps=100)
+    print(repr(float(f(data["x"], data["y"])[0])), theano.function([], n)().tolist())
+""")
+
+
+def test_figure_5_as_a_theano_script(tmp_path):
+    """The same code run by ``python -m arignote.theano``: ``import theano`` is arignote."""
+    xv, yv, params = small_problem(5)
+    np.savez(tmp_path / "data.npz", x=xv, y=yv, U=params[0], V=params[1], W=params[2])
+    (tmp_path / "rnn.py").write_text(FIGURE_5_SCRIPT)
+    root = os.path.dirname(os.path.dirname(os.path.abspath(theano.__file__)))
+    env = dict(os.environ, PYTHONPATH=root + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    done = subprocess.run([sys.executable, "-m", "arignote.theano", "rnn.py", "data.npz"],
+                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300,
+                          check=False)
+    assert done.returncode == 0, done.stderr
+    loss, doubles = done.stdout.split(" ", 1)
+    np.testing.assert_allclose(float(loss), numpy_rnn(xv, yv, *params)[2], rtol=1e-10)
+    assert doubles.strip() == "[2.0, 4.0, 8.0, 16.0]"
