@@ -63,6 +63,7 @@ class Config:
     seed: int
     mode: object = None  # the mode of the scan function (None: C)
     read: str = "all"    # 'all' rows of the outputs, or only the 'last' one or 'last_two'
+    shape: tuple = (D,)  # the shape of every per-step value
 
 
 @st.composite
@@ -92,7 +93,8 @@ def configs(draw):
     return Config(seq_taps, seq_extra, out_kinds, draw(st.booleans()), draw(st.booleans()),
                   go_backwards, n_steps_mode, draw(st.integers(1, 4)),
                   draw(st.integers(0, 2 ** 16)), draw(st.sampled_from(BACKENDS)),
-                  draw(st.sampled_from(["all", "all", "last", "last_two"])))
+                  draw(st.sampled_from(["all", "all", "last", "last_two"])),
+                  draw(st.sampled_from([(D,), (D,), (), (2, D)])))
 
 
 class Problem:
@@ -101,30 +103,38 @@ class Problem:
     def __init__(self, cfg):
         self.cfg = cfg
         rng = np.random.default_rng(cfg.seed)
+        shape = cfg.shape
+
+        def tensor(name, ndim):
+            return T.TensorType("float64", (False,) * ndim)(name)
+
         self.seq_vars, self.seq_vals = [], []
         for i, taps in enumerate(cfg.seq_taps):
             length = cfg.n + seq_window(taps)[1] + cfg.seq_extra[i]
-            self.seq_vars.append(T.dmatrix(f"seq{i}"))
-            self.seq_vals.append(rng.normal(size=(length, D)))
+            self.seq_vars.append(tensor(f"seq{i}", 1 + len(shape)))
+            self.seq_vals.append(rng.normal(size=(length, *shape)))
         self.init_vars, self.init_vals, self.out_taps = [], [], []
         for j, (kind, detail) in enumerate(cfg.out_kinds):
             if kind == "none":
                 self.out_taps.append([])
             elif kind == "var":
                 self.out_taps.append([-1])
-                self.init_vars.append(T.dvector(f"h{j}"))
-                self.init_vals.append(rng.normal(size=D))
+                self.init_vars.append(tensor(f"h{j}", len(shape)))
+                self.init_vals.append(rng.normal(size=shape))
             else:
                 self.out_taps.append(list(detail))
-                self.init_vars.append(T.dmatrix(f"h{j}"))
-                self.init_vals.append(rng.normal(size=(-min(detail), D)))
+                self.init_vars.append(tensor(f"h{j}", 1 + len(shape)))
+                self.init_vals.append(rng.normal(size=(-min(detail), *shape)))
         self.n_args = sum(map(len, cfg.seq_taps)) + sum(map(len, self.out_taps))
         self.coef = rng.uniform(-1, 1, size=(len(cfg.out_kinds), self.n_args))
-        self.bias = rng.normal(size=(len(cfg.out_kinds), D)) * 0.3
-        self.w_var = T.dmatrix("W") if cfg.non_seq else None
-        self.w_val = rng.normal(size=(D, D)) * 0.6
-        self.shared = arignote.shared(rng.normal(size=D), name="S") if cfg.shared else None
-        self.proj = [rng.normal(size=(cfg.n, D)) for _ in cfg.out_kinds]
+        self.bias = rng.normal(size=(len(cfg.out_kinds), *shape)) * 0.3
+        # W multiplies the per-step value: a matrix on its first axis, or a scalar
+        w_shape = (shape[0], shape[0]) if shape else ()
+        self.w_var = tensor("W", len(w_shape)) if cfg.non_seq else None
+        self.w_val = rng.normal(size=w_shape) * 0.6
+        self.shared = (arignote.shared(rng.normal(size=shape), name="S") if cfg.shared
+                       else None)
+        self.proj = [rng.normal(size=(cfg.n, *shape)) for _ in cfg.out_kinds]
 
     def step(self, *args):
         """One step: every output mixes every argument, then W, S and a nonlinearity."""
@@ -136,7 +146,13 @@ class Problem:
                 z = z + self.coef[j, i] * args[i]
             if self.cfg.non_seq:
                 # the second term does not change between steps (it can leave the loop)
-                z = T.dot(args[-1], z) + 0.1 * T.tanh(args[-1]).sum(axis=0)
+                w = args[-1]
+                if self.cfg.shape == (D,):
+                    z = T.dot(w, z) + 0.1 * T.tanh(w).sum(axis=0)
+                elif self.cfg.shape:
+                    z = T.dot(w, z) + 0.1 * T.tanh(w).sum()
+                else:
+                    z = w * z + 0.1 * T.tanh(w)
             if self.shared is not None:
                 z = z + (0.5 + 0.25 * j) * self.shared
             out = T.tanh(z)
@@ -565,6 +581,141 @@ def test_two_scans_over_the_same_sequence():
                           mode=REF)
     for got, want in zip(f(xv, h0v), r(xv, h0v)):
         close(got, want)
+
+
+# ---------------------------------------------------------------------------------------------
+# edge cases of what fn returns and of the inputs' layouts
+
+
+def _check_against_unrolled(outs, ref_outs, inputs, values, wrt):
+    """Values and gradients of a scan and of its unrolled graph agree (C against reference)."""
+    rng = np.random.default_rng(9)
+    f_values = arignote.function(inputs, ref_outs, mode=REF)(*values)
+    proj = [rng.normal(size=np.shape(v)) for v in f_values]
+    cost = sum((o * p).sum() for o, p in zip(outs, proj))
+    ref_cost = sum((o * p).sum() for o, p in zip(ref_outs, proj))
+    got = arignote.function(inputs, outs + T.grad(cost, wrt, disconnected_inputs="ignore"))(
+        *values)
+    want = arignote.function(
+        inputs, ref_outs + T.grad(ref_cost, wrt, disconnected_inputs="ignore"), mode=REF)(*values)
+    for k, (a, b) in enumerate(zip(got, want)):
+        assert np.shape(a) == np.shape(b), k
+        close(a, b)
+
+
+def test_fn_returns_its_inputs_unchanged():
+    """Outputs that are a sequence element, a previous state or a non-sequence as given."""
+    x, h0, w = T.dmatrix("x"), T.dvector("h0"), T.dvector("w")
+    (a, b, c, d), _ = arignote.scan(lambda x_t, h, g, w: [x_t, h, g * x_t, w],
+                                    sequences=x, outputs_info=[None, h0, h0, None],
+                                    non_sequences=w)
+    rows = [x[t] for t in range(4)]
+    gs, g = [], h0
+    for t in range(4):
+        g = g * x[t]
+        gs.append(g)
+    ref = [T.stack(rows), T.stack([h0] * 4), T.stack(gs), T.stack([w] * 4)]
+    rng = np.random.default_rng(10)
+    values = [rng.normal(size=(4, D)), rng.normal(size=D), rng.normal(size=D)]
+    _check_against_unrolled([a, b, c, d], ref, [x, h0, w], values, [x, h0, w])
+
+
+def test_fn_returns_constants_and_the_same_variable_twice():
+    x = T.dvector("x")
+
+    def step(x_t):
+        y = T.exp(x_t) * 2
+        return [y, y, T.constant(1.5, dtype="float64")]
+
+    (a, b, c), _ = arignote.scan(step, sequences=x)
+    f = arignote.function([x], [a, b, c, T.grad((a * b).sum() + c.sum(), x)])
+    xv = np.array([0.1, -0.3, 0.7])
+    got = f(xv)
+    close(got[0], 2 * np.exp(xv))
+    close(got[1], 2 * np.exp(xv))
+    close(got[2], [1.5, 1.5, 1.5])
+    close(got[3], 8 * np.exp(2 * xv))
+
+
+def test_strided_and_reversed_sequences():
+    """Sequences that are views: a transpose, a reversed slice, every other row."""
+    m = T.dmatrix("m")
+    h0 = T.dvector("h0")
+    seqs = [m.T, m[::-1], m[::2, 1:]]
+    out, _ = arignote.scan(lambda a, b, c, h: T.tanh(h * a[:2] + b[:2] * c[:2]),
+                           sequences=seqs, outputs_info=h0, n_steps=2)
+    h, ref = h0, []
+    for t in range(2):
+        h = T.tanh(h * seqs[0][t][:2] + seqs[1][t][:2] * seqs[2][t][:2])
+        ref.append(h)
+    rng = np.random.default_rng(11)
+    values = [rng.normal(size=(4, 4)), rng.normal(size=2)]
+    _check_against_unrolled([out], [T.stack(ref)], [m, h0], values, [m, h0])
+
+
+def test_integer_states_and_sequences():
+    """An int64 counter state, an int32 sequence used as indices, a float result."""
+    idx, table = T.ivector("idx"), T.dvector("table")
+    zero = T.constant(0, dtype="int64")
+    (count, picked), _ = arignote.scan(lambda i, c, table: [c + i, table[i] * c],
+                                       sequences=idx, outputs_info=[zero, None],
+                                       non_sequences=table)
+    assert count.dtype == "int64" and picked.dtype == "float64"
+    f = arignote.function([idx, table], [count, picked, T.grad(picked.sum(), table)])
+    iv, tv = np.array([2, 0, 3, 1], dtype="int32"), np.array([10.0, 20.0, 30.0, 40.0])
+    got = f(iv, tv)
+    counts = np.cumsum(iv)
+    np.testing.assert_array_equal(got[0], counts)
+    close(got[1], tv[iv] * (counts - iv))
+    grad = np.zeros(4)
+    np.add.at(grad, iv, counts - iv)
+    close(got[2], grad)
+
+
+def test_broadcastable_initial_state():
+    """A (1, 3) initial state whose type says row (broadcastable), fn's result a matrix."""
+    x, w = T.dmatrix("x"), T.dmatrix("w")
+    h0 = T.zeros((1, 3), dtype="float64")
+    out, _ = arignote.scan(lambda x_t, h, w: T.tanh(T.dot(h, w) + x_t), sequences=x,
+                           outputs_info=h0, non_sequences=w)
+    h, ref = h0, []
+    for t in range(3):
+        h = T.tanh(T.dot(h, w) + x[t])
+        ref.append(h)
+    rng = np.random.default_rng(12)
+    values = [rng.normal(size=(3, 3)), rng.normal(size=(3, 3))]
+    _check_against_unrolled([out], [T.stack(ref)], [x, w], values, [x, w])
+
+
+@pytest.mark.parametrize("mode", [None, REF])
+def test_repeated_calls_with_changing_lengths(mode):
+    """Buffers kept between calls adapt to the length; returned arrays are not overwritten."""
+    x, h0 = T.dmatrix("x"), T.dmatrix("h0")
+    out, _ = arignote.scan(lambda x_t, h2, h1: T.tanh(h1 - 0.5 * h2 + x_t), sequences=x,
+                           outputs_info={"initial": h0, "taps": [-2, -1]})
+    f = arignote.function([x, h0], [out, out[-1], T.grad(out[-1].sum(), x)], mode=mode)
+    last = arignote.function([x, h0], out[-1], mode=mode)
+
+    def numpy_loop(xv, h0v):
+        hist = list(h0v)
+        for row in xv:
+            hist.append(np.tanh(hist[-1] - 0.5 * hist[-2] + row))
+        return np.array(hist[2:])
+
+    rng = np.random.default_rng(13)
+    h0v = rng.normal(size=(2, D))
+    kept = []
+    for n in [5, 2, 9, 1, 5]:
+        xv = rng.normal(size=(n, D))
+        got = f(xv, h0v)
+        want = numpy_loop(xv, h0v)
+        close(got[0], want)
+        close(got[1], want[-1])
+        assert got[2].shape == (n, D)
+        close(last(xv, h0v), want[-1])
+        kept.append((got[0], got[0].copy()))
+    for array, copy in kept:
+        np.testing.assert_array_equal(array, copy)
 
 
 # ---------------------------------------------------------------------------------------------

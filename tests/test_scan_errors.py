@@ -12,6 +12,7 @@ import pytest
 
 import arignote
 import arignote.tensor as T
+from arignote.scan_module import until
 
 
 def message(excinfo):
@@ -167,6 +168,59 @@ def test_reading_rows_that_no_step_wrote(mode):
         last(np.zeros(2), 0)
     with pytest.raises(IndexError):
         second(np.zeros(2), 1)
+
+
+def test_until_condition_must_be_a_scalar():
+    x = T.dvector("x")
+    with pytest.raises(TypeError) as excinfo:
+        arignote.scan(lambda a: (a, until(T.stack([a, a]) > 0)), sequences=x)
+    assert "until" in message(excinfo) and "scalar" in message(excinfo)
+
+
+def test_update_of_a_non_shared_variable():
+    x = T.dvector("xs")
+    with pytest.raises(TypeError) as excinfo:
+        arignote.scan(lambda a: (a, {x: x + 1}), sequences=x)
+    assert "xs" in message(excinfo) and "shared" in message(excinfo)
+
+
+def test_scalar_sequence():
+    s = T.dscalar("s")
+    with pytest.raises(TypeError) as excinfo:
+        arignote.scan(lambda a: a, sequences=s)
+    assert "sequences[0]" in message(excinfo) and "scalar" in message(excinfo)
+
+
+@pytest.mark.parametrize("taps", [[1], [0], [-1, 2]])
+def test_output_taps_must_be_negative(taps):
+    h0 = T.dmatrix("h0")
+    with pytest.raises(ValueError) as excinfo:
+        arignote.scan(lambda *a: a[0], outputs_info={"initial": h0, "taps": taps}, n_steps=3)
+    assert "outputs_info[0]" in message(excinfo) and "negative" in message(excinfo)
+
+
+def test_n_steps_must_be_an_integer():
+    h0 = T.dscalar("h0")
+    with pytest.raises(TypeError) as excinfo:
+        arignote.scan(lambda h: h, outputs_info=h0, n_steps=T.dscalar("n"))
+    assert "n_steps" in message(excinfo)
+
+
+@pytest.mark.parametrize("recurrent", [True, False])
+def test_strict_rejects_a_captured_shared_variable(recurrent):
+    """strict=True: a shared variable used by fn must be among the non_sequences, also when
+    the output it feeds does not depend on the previous steps."""
+    x, h0 = T.dvector("x"), T.dscalar("h0")
+    w = arignote.shared(np.float64(2.0), name="w")
+    fn, info = (lambda a, h: a * w + h, h0) if recurrent else (lambda a: a * w, None)
+    with pytest.raises(ValueError) as excinfo:
+        arignote.scan(fn, sequences=x, outputs_info=info, strict=True)
+    assert "w" in message(excinfo) and "non_sequences" in message(excinfo)
+    given = (lambda a, h, w: a * w + h) if recurrent else (lambda a, w: a * w)
+    out, _ = arignote.scan(given, sequences=x, outputs_info=info, non_sequences=[w],
+                           strict=True)
+    got = arignote.function([x, h0], out, on_unused_input="ignore")(np.array([1.0, 2.0]), 0.5)
+    np.testing.assert_allclose(got, [2.5, 6.5] if recurrent else [2.0, 4.0])
 
 
 def test_no_sequences_and_no_n_steps():
