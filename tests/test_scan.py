@@ -249,7 +249,7 @@ class Problem:
         return sum((o * p).sum() for o, p in zip(outs, proj))
 
 
-@settings(max_examples=25, **SETTINGS)
+@settings(max_examples=20, **SETTINGS)
 @given(configs())
 def test_scan_matches_unrolled_values_and_grads(cfg):
     prob = Problem(cfg)
@@ -887,6 +887,42 @@ def test_source_contains_the_step_loop():
         h = np.tanh(h + 1.0)
         want.append(h)
     close(f(np.ones((3, 2)), np.zeros(2)), want)
+
+
+def test_scan_in_function_machinery():
+    """Pickled functions, DebugMode, NanGuardMode, Rop and a hessian through two-tap loops."""
+    import pickle
+
+    rng = np.random.default_rng(14)
+    x, h0, w, v = T.dmatrix("x"), T.dmatrix("h0"), T.dvector("w"), T.dvector("v")
+
+    def step(x_prev, x_next, h2, h1, w):
+        return T.tanh(h1 * w - 0.3 * h2 + x_prev * x_next)
+
+    out, _ = arignote.scan(step, sequences={"input": x, "taps": [-1, 1]},
+                           outputs_info={"initial": h0, "taps": [-2, -1]}, non_sequences=w)
+    hist, ref = [h0[0], h0[1]], []
+    for t in range(4):
+        hist.append(step(x[t], x[t + 2], hist[-2], hist[-1], w))
+        ref.append(hist[-1])
+    ref = T.stack(ref)
+    values = [rng.normal(size=(6, 2)), rng.normal(size=(2, 2)), rng.normal(size=2),
+              np.array([0.5, -2.0])]
+    inputs = [x, h0, w, v]
+
+    def quantities(o):
+        return [o, T.grad((o ** 2).sum(), w), G.hessian((o ** 2).sum(), w), G.Rop(o, w, v)]
+
+    want = arignote.function(inputs, quantities(ref), mode=REF)(*values)
+    f = arignote.function(inputs, quantities(out))
+    for mode_f in [f, pickle.loads(pickle.dumps(f)),
+                   arignote.function(inputs, quantities(out), mode="DebugMode"),
+                   arignote.function(inputs, quantities(out), mode="NanGuardMode")]:
+        for a, b in zip(mode_f(*values), want):
+            close(a, b)
+    guarded = arignote.function([x, h0, w], out, mode="NanGuardMode")
+    with pytest.raises(Exception, match="NaN"):
+        guarded(values[0], values[1], np.array([np.nan, 1.0]))
 
 
 @pytest.mark.parametrize("n, every", [(23, 5), (20, 5), (3, 10), (1, 1), (7, 1)])
