@@ -234,6 +234,11 @@ def scan(fn, sequences=None, outputs_info=None, non_sequences=None, n_steps=None
     for o in states:
         leading += [tap_places[id(o)][k] for k in sorted(o.taps)]
     leading += shared_places
+    if strict:
+        everything = outputs + update_values + ([condition] if condition is not None else [])
+        variant_all = depends_on(everything, leading)
+        _check_strict(frontier(everything, lambda v: v not in variant_all, leading=leading),
+                      non_seqs, name)
     pushed, stand_ins = {}, {}
     if condition is None:
         pushed, stand_ins = _push_out(seqs, states, infos, outputs, leading, steps,
@@ -245,8 +250,6 @@ def scan(fn, sequences=None, outputs_info=None, non_sequences=None, n_steps=None
         inner_outputs.append(condition)
     variant = depends_on(inner_outputs, leading)
     invariants, body = capture(inner_outputs, lambda v: v not in variant, leading=leading)
-    if strict:
-        _check_strict(invariants, non_seqs, name)
 
     seq_labels = tuple(s.label + (f" (tap {k})" if s.taps != [0] else "")
                        for s in seqs for k in s.taps)
@@ -298,8 +301,7 @@ def _push_out(seqs, states, infos, outputs, leading, steps, go_backwards):
     stacked, stand_ins = {}, {}
     for s in seqs:
         for placeholder, rows in zip(s.placeholders, s.slices):
-            rows = rows[:steps]
-            stacked[placeholder] = rows[::-1] if go_backwards else rows
+            stacked[placeholder] = (rows[::-1] if go_backwards else rows)[:steps]
     for o in states:
         value = outputs[o.index]
         if value not in stacked:

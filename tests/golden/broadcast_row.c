@@ -88,11 +88,14 @@ static PyObject *run(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     double acc_ = 0;
     {
         for (npy_intp i0 = 0; i0 < shape_[0]; i0++) {
+            double r_ = acc_;
+            #pragma omp simd reduction(+:r_)
             for (npy_intp i1 = 0; i1 < shape_[1]; i1++) {
                 const double x0 = *(const double *)(in0.data + i0 * in0.strides[0] + i1 * in0.strides[1]);
                 const double v_ = (double)(x0);
-                acc_ += (double)v_;
+                r_ += (double)v_;
             }
+            acc_ = r_;
         }
     }
     *(double *)v3.data = (double)acc_;

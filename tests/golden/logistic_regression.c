@@ -195,11 +195,14 @@ static PyObject *run(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     if (ag_alloc_in_slot(&v8, &st->slots[5], 8) < 0) goto fail;
     double acc_ = 0;
     {
+        double r_ = acc_;
+        #pragma omp simd reduction(+:r_)
         for (npy_intp i0 = 0; i0 < shape_[0]; i0++) {
             const double x0 = *(const double *)(v4.data + i0 * v4.strides[0]);
             const double v_ = (double)(x0);
-            acc_ += (double)v_;
+            r_ += (double)v_;
         }
+        acc_ = r_;
     }
     *(double *)v8.data = (double)acc_;
     }
@@ -211,12 +214,15 @@ static PyObject *run(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     if (ag_alloc_in_slot(&v9, &st->slots[1], 8) < 0) goto fail;
     double acc_ = 0;
     {
+        double r_ = acc_;
+        #pragma omp simd reduction(+:r_)
         for (npy_intp i0 = 0; i0 < shape_[0]; i0++) {
             const double x0 = *(const double *)(in2.data + i0 * in2.strides[0]);
             const double e0 = (double)((x0 * x0));
             const double v_ = (double)(e0);
-            acc_ += (double)v_;
+            r_ += (double)v_;
         }
+        acc_ = r_;
     }
     *(double *)v9.data = (double)acc_;
     }
@@ -349,11 +355,14 @@ static PyObject *run(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     if (ag_alloc_in_slot(&v18, &st->slots[1], 8) < 0) goto fail;
     double acc_ = 0;
     {
+        double r_ = acc_;
+        #pragma omp simd reduction(+:r_)
         for (npy_intp i0 = 0; i0 < shape_[0]; i0++) {
             const double x0 = *(const double *)(v15.data + i0 * v15.strides[0]);
             const double v_ = (double)(x0);
-            acc_ += (double)v_;
+            r_ += (double)v_;
         }
+        acc_ = r_;
     }
     *(double *)v18.data = (double)acc_;
     }

@@ -85,15 +85,16 @@ static PyObject *run(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     v3.shape[0] = v2.shape[0]; v3.shape[1] = v2.shape[1];
     if (ag_alloc_in_slot(&v3, &st->slots[2], 4) < 0) goto fail;
     const npy_intp rows_ = v2.shape[0], cols_ = v2.shape[1];
-    #pragma omp parallel for if(rows_ * cols_ > 1048576)
+    #pragma omp parallel for if(rows_ * cols_ > 65536)
     for (npy_intp r_ = 0; r_ < rows_; r_++) {
         const char *in_ = v2.data + r_ * v2.strides[0];
         float *o_ = (float *)(v3.data + r_ * v3.strides[0]);
         const npy_intp s_ = v2.strides[1];
-        for (npy_intp c_ = 0; c_ < cols_; c_++) o_[c_] = *(const float *)(in_ + c_ * s_);
+        if (s_ == sizeof(float)) memcpy(o_, in_, (size_t)cols_ * sizeof(float));
+        else for (npy_intp c_ = 0; c_ < cols_; c_++) o_[c_] = *(const float *)(in_ + c_ * s_);
         float peak_ = -INFINITY;
-        for (npy_intp c_ = 0; c_ < cols_; c_++)
-            if (o_[c_] > peak_ || o_[c_] != o_[c_]) peak_ = o_[c_];
+        #pragma omp simd reduction(max:peak_)
+        for (npy_intp c_ = 0; c_ < cols_; c_++) peak_ = o_[c_] > peak_ ? o_[c_] : peak_;
         float total_ = 0;
         #pragma omp simd reduction(+:total_)
         for (npy_intp c_ = 0; c_ < cols_; c_++) {
@@ -173,11 +174,14 @@ static PyObject *run(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     if (ag_alloc_in_slot(&v6, &st->slots[1], 4) < 0) goto fail;
     double acc_ = 0;
     {
+        double r_ = acc_;
+        #pragma omp simd reduction(+:r_)
         for (npy_intp i0 = 0; i0 < shape_[0]; i0++) {
             const float x0 = *(const float *)(v5.data + i0 * v5.strides[0]);
             const double v_ = (double)(x0);
-            acc_ += (double)v_;
+            r_ += (double)v_;
         }
+        acc_ = r_;
     }
     *(float *)v6.data = (float)acc_;
     }

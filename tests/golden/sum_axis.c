@@ -67,11 +67,14 @@ static PyObject *run(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     for (npy_intp k_ = 0; k_ < ag_size(&v1); k_++) accs_[k_] = 0;
     {
         for (npy_intp i0 = 0; i0 < shape_[0]; i0++) {
+            double r_ = accs_[i0 * (1)];
+            #pragma omp simd reduction(+:r_)
             for (npy_intp i1 = 0; i1 < shape_[1]; i1++) {
                 const float x0 = *(const float *)(in0.data + i0 * in0.strides[0] + i1 * in0.strides[1]);
                 const double v_ = (double)(x0);
-                accs_[i0 * (1)] += (double)v_;
+                r_ += (double)v_;
             }
+            accs_[i0 * (1)] = r_;
         }
     }
     { float *o_ = (float *)v1.data; for (npy_intp k_ = 0; k_ < ag_size(&v1); k_++) o_[k_] = (float)accs_[k_]; }

@@ -153,16 +153,27 @@ def reduction_code(node, ctx, kind, axes, scalar_op, acc_dtype):
             stride = " * ".join(f"shape_[{b}]" for b in kept[j + 1:]) or "1"
             terms.append(f"i{axis} * ({stride})")
         target = f"accs_[{' + '.join(terms)}]"
+    # When the innermost axis is reduced, its loop folds into a local accumulator (no
+    # store-to-load chain through memory), vectorised for sums and products.
+    inner_reduced = ndim > 0 and (ndim - 1) in axes
+    folded = "r_" if inner_reduced else target
     body = loads + element_lines + [f"const {acc_type} v_ = ({acc_type})({element});",
-                                    _combine(op_name, target, "v_", acc_dtype)]
+                                    _combine(op_name, folded, "v_", acc_dtype)]
     nest, indent = [], ""
     for d in range(ndim):
+        if d == ndim - 1 and inner_reduced:
+            nest.append(f"{indent}{acc_type} r_ = {target};")
+            operator = {"Sum": "+", "Prod": "*"}.get(op_name)
+            if operator:
+                nest.append(f"{indent}#pragma omp simd reduction({operator}:r_)")
         nest.append(f"{indent}for (npy_intp i{d} = 0; i{d} < shape_[{d}]; i{d}++) {{")
         indent += "    "
     nest += [indent + b for b in body]
-    for _ in range(ndim):
+    for d in reversed(range(ndim)):
         indent = indent[:-4]
         nest.append(indent + "}")
+        if d == ndim - 1 and inner_reduced:
+            nest.append(f"{indent}{target} = r_;")
     lines += ["{"] + ["    " + line for line in nest] + ["}"]
     if not kept:
         lines.append(f"*({out_type} *){dst}.data = ({out_type})acc_;")

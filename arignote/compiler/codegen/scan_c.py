@@ -144,8 +144,8 @@ def emit_scan(node, ctx):
 
     body = child.render_nodes()
     step = []
-    row = f"({n} - 1 - {t})" if op.go_backwards else t
     for k, (seq, variable) in enumerate(zip(seqs, inner_inputs[:op.n_seqs])):
+        row = f"({ctx.name(seq)}.shape[0] - 1 - {t})" if op.go_backwards else t
         step.append(f"{child.names[variable]}.data = {ctx.name(seq)}.data + {row} * "
                     f"{ctx.name(seq)}.strides[0];")
     for j in range(op.n_states):

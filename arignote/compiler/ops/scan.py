@@ -3,8 +3,9 @@
 The op sees a normalised loop (``arignote.scan`` builds it from Theano's arguments):
 
 - outer inputs ``[n_steps, *sequences, *initial_states, *invariants]``;
-- step ``t`` reads row ``t`` of every sequence (row ``n_steps - 1 - t`` when
-  ``go_backwards``; taps are outer slices, made by ``scan``);
+- step ``t`` reads row ``t`` of every sequence (row ``len - 1 - t`` when ``go_backwards``:
+  Theano reverses the sequences, then takes ``n_steps`` rows; taps are outer slices, made
+  by ``scan``);
 - recurrent state ``j`` with taps ``(-m, ..., -1)`` (any subset of negative taps) has an
   initial value of ``m`` rows: with ``full = [initial; trajectory]``, step ``t`` reads
   ``full[m + t + k]`` for each tap ``k`` and writes ``full[m + t]``;
@@ -151,8 +152,7 @@ class Scan(Op):
         run = evaluator(self.body)
         done = steps
         for t in range(steps):
-            row = steps - 1 - t if self.go_backwards else t
-            step_inputs = [s[row] for s in seqs]
+            step_inputs = [s[len(s) - 1 - t] if self.go_backwards else s[t] for s in seqs]
             for j, ring in enumerate(rings):
                 m = self.rows(j)
                 step_inputs += [ring[(m + t + k) % len(ring)] for k in self.state_taps[j]]

@@ -76,7 +76,7 @@ def scan_gradient(op, inputs, outputs, out_grads):
         return placeholder
 
     def step_order(sequence):
-        return sequence[:steps][::-1] if op.go_backwards else sequence
+        return sequence[::-1] if op.go_backwards else sequence
 
     for outer, variable in zip(seqs, seq_inner):
         place[variable] = add_sequence(step_order(outer), variable.type, variable.name)
@@ -187,10 +187,8 @@ def scan_gradient(op, inputs, outputs, out_grads):
             continue
         rows = next(it)[::-1]
         start = ran - back_steps
-        g = O.inc_subtensor(O.zeros_like(outer[:steps])[start:ran], rows)
-        if op.go_backwards:
-            g = g[::-1]
-        result.append(O.inc_subtensor(O.zeros_like(outer)[:steps], g))
+        g = O.inc_subtensor(O.zeros_like(outer)[start:ran], rows)   # in step order
+        result.append(g[::-1] if op.go_backwards else g)
     position = 0
     cut = op.truncate_gradient > 0
     for j in range(op.n_states):
