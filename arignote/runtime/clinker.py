@@ -90,6 +90,7 @@ class _Timings:
         self.linker, self.state = linker, state
         self.schedule = [(None, node) for node in linker.plan.nodes]
         self.fallback = set(linker.plan.fallback_nodes)
+        self.inner = set(linker.plan.inner_nodes)
 
     def kind_of(self, node):
         return "Py" if node in self.fallback else "C"

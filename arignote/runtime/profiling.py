@@ -64,7 +64,9 @@ class ProfileStats:
     def summary_text(self, n_ops_to_print=20, n_apply_to_print=20):
         """The profile as text."""
         times, calls = self.apply_time, self.apply_callcount
-        total = sum(times.values())
+        # Nodes of a loop's body are timed inside their loop's node: counted once.
+        inner = set().union(*(getattr(linker, "inner", ()) for linker in self._linkers))
+        total = sum(t for node, t in times.items() if node not in inner)
         lines = ["Function profiling", "==================",
                  f"  Message: {self.message or 'unnamed function'}",
                  (f"  Time in {self.fct_callcount} calls to Function.__call__: "

@@ -71,6 +71,7 @@ class Plan:
         self.constants = []     # Constant variables, in slot order
         self.fallback_nodes = []  # Apply nodes run through perform
         self.nodes = []         # every Apply node, in order (its index is its desc index)
+        self.inner_nodes = []   # those of loops' inner graphs (timed inside their loop)
 
 
 class Context:
@@ -289,6 +290,8 @@ class CRenderer:
         for node in order:
             index = len(self.plan.nodes)
             self.plan.nodes.append(node)
+            if self.root is not self:
+                self.plan.inner_nodes.append(node)
             body.append(f"/* {index}: {_comment(node)} */")
             for output in node.outputs:
                 body.append(f"ag_array {self.names[output]}; "
