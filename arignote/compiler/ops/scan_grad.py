@@ -80,11 +80,9 @@ def scan_gradient(op, inputs, outputs, out_grads):
 
     for outer, variable in zip(seqs, seq_inner):
         place[variable] = add_sequence(step_order(outer), variable.type, variable.name)
-    fulls = {}
     for j in range(op.n_states):
         m = op.rows(j)
         full = O.concatenate([inits[j][:m], trajectories[j]])
-        fulls[j] = full
         for k, variable in zip(op.state_taps[j], op.inner_tap_inputs(j)):
             place[variable] = add_sequence(full[m + k:], variable.type, variable.name)
     invariant_place = [v.type.make_variable(v.name) for v in invariant_inner]
