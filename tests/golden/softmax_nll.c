@@ -85,6 +85,32 @@ static PyObject *run(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     v3.shape[0] = v2.shape[0]; v3.shape[1] = v2.shape[1];
     if (ag_alloc_in_slot(&v3, &st->slots[2], 4) < 0) goto fail;
     const npy_intp rows_ = v2.shape[0], cols_ = v2.shape[1];
+    if (cols_ <= 32) {
+        float *o_ = (float *)v3.data;
+        const npy_intp n_ = rows_ * cols_;
+        if (ag_slot_reserve(&st->scratch_a, (size_t)(n_ + rows_) * sizeof(float)) < 0) goto fail;
+        float *e_ = (float *)st->scratch_a.ptr, *t_ = e_ + n_;
+        for (npy_intp r_ = 0; r_ < rows_; r_++) {
+            const char *in_ = v2.data + r_ * v2.strides[0];
+            float *row_ = o_ + r_ * cols_, peak_ = -INFINITY;
+            for (npy_intp c_ = 0; c_ < cols_; c_++) {
+                row_[c_] = *(const float *)(in_ + c_ * v2.strides[1]);
+                peak_ = row_[c_] > peak_ ? row_[c_] : peak_;
+            }
+            for (npy_intp c_ = 0; c_ < cols_; c_++) row_[c_] -= peak_;
+        }
+        #pragma omp simd
+        for (npy_intp i_ = 0; i_ < n_; i_++) e_[i_] = expf(o_[i_]);
+        for (npy_intp r_ = 0; r_ < rows_; r_++) {
+            float total_ = 0;
+            for (npy_intp c_ = 0; c_ < cols_; c_++) total_ += e_[r_ * cols_ + c_];
+            t_[r_] = total_;
+        }
+        #pragma omp simd
+        for (npy_intp r_ = 0; r_ < rows_; r_++) t_[r_] = logf(t_[r_]);
+        for (npy_intp r_ = 0; r_ < rows_; r_++)
+            for (npy_intp c_ = 0; c_ < cols_; c_++) o_[r_ * cols_ + c_] -= t_[r_];
+    } else {
     #pragma omp parallel for if(rows_ * cols_ > 65536)
     for (npy_intp r_ = 0; r_ < rows_; r_++) {
         const char *in_ = v2.data + r_ * v2.strides[0];
@@ -104,6 +130,7 @@ static PyObject *run(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
         const float shift_ = logf(total_);
         #pragma omp simd
         for (npy_intp c_ = 0; c_ < cols_; c_++) o_[c_] -= shift_;
+    }
     }
     }
     /* 3: ARange{int64}(int8(), int64(), int8()) */
