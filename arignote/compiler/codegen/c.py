@@ -133,6 +133,7 @@ class CRenderer:
         self.keep_count = 0
         self.casts = set()      # (source dtype, target dtype) copy helpers to emit
         self.functions = []     # top-level C functions emitters asked for (kernels)
+        self.functions_by_name = set()  # names of shared helpers already in ``functions``
         self.root = self        # the module's renderer (an inner graph's renderer differs)
         self.fallback = set()
         # Inputs whose buffer (a slot) only the node computing the given variable may take
