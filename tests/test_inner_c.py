@@ -50,3 +50,20 @@ def test_jacobian_of_an_empty_vector():
     x = T.dvector("x")
     f = arignote.function([x], jacobian(T.tanh(x), x))
     assert f(np.zeros(0)).shape == (0, 0)
+
+
+def test_boolean_mask_indexing_runs_in_c():
+    x = T.dmatrix("x")
+    f = arignote.function([x], [x[x > 0], T.grad(T.sum(x[x > 0] ** 2), x)])
+    assert "PyObject_CallOneArg" not in f.source
+    a = np.random.default_rng(3).normal(size=(4, 5))
+    picked, g = f(a)
+    np.testing.assert_array_equal(picked, a[a > 0])
+    np.testing.assert_allclose(g, 2 * a * (a > 0))
+
+
+def test_mismatched_boolean_mask_still_raises():
+    x, m = T.dvector("x"), T.bvector("m")
+    f = arignote.function([x, m], x[T.neq(m, 0)])
+    with pytest.raises(IndexError):
+        f(np.zeros(3), np.ones(2, dtype="int8"))

@@ -394,7 +394,7 @@ def _rule_coverage_graphs():
         ([m], T.log(T.nnet.softmax(m))), ([m], T.log(T.nnet.softmax(m)[0])),
         ([m], T.log(T.sum(T.exp(m), axis=1))), ([x], T.cast(T.cast(x, "float32") * 1, "int8")),
         ([i], T.cast(T.cast(i, "float64"), "int64")),
-        ([m], T.dot(m.T, T.exp(m)).T * 2),
+        ([m], T.dot(m.T, T.exp(m)).T * 2), ([m], m[m > 0] * 2),
     ]
 
 

@@ -230,6 +230,42 @@ def _transpose_of_dot(fgraph, node):
     return {node.outputs[0]: O.dot(O.transpose(b), O.transpose(a))}
 
 
+def _bool_mask_to_indices(fgraph, node):
+    """x[mask] (or an increment of it) -> x[nonzero(mask)]: integer indices, which have C
+    code.  Only when the mask's shape provably equals the axes it indexes (as in
+    ``x[x > 0]``): a mismatched mask must keep raising numpy's IndexError."""
+    first = 1 if isinstance(node.op, ST.AdvancedSubtensor) else 2
+    x, pieces = node.inputs[0], list(node.inputs[first:])
+    entries, axis, position = [], 0, 0
+    new_pieces, changed = [], False
+    for entry in node.op.idx_list:
+        if entry == ST.ARRAY:
+            piece = pieces[position]
+            position += 1
+            if piece.dtype == "bool" and piece.ndim > 0:
+                if any(length_key(piece, d) != length_key(x, axis + d)
+                       for d in range(piece.ndim)):
+                    return None
+                rows = O.nonzero(piece, return_matrix=True)
+                entries += [ST.ARRAY] * piece.ndim
+                new_pieces += [rows[d] for d in range(piece.ndim)]
+                axis += piece.ndim
+                changed = True
+                continue
+            entries.append(entry)
+            new_pieces.append(piece)
+            axis += 1
+        elif entry == (None, None, None):
+            entries.append(entry)
+            axis += 1
+        else:
+            return None     # symbolic scalars or bounds: the pieces are not one per entry
+    if not changed:
+        return None
+    op = type(node.op)(**{**node.op.__dict__, "idx_list": tuple(entries)})
+    return {node.outputs[0]: op(*node.inputs[:first], *new_pieces)}
+
+
 def _reshape_of_reshape(x, shape, node):
     return O.reshape(x, shape, ndim=node.outputs[0].ndim)
 
@@ -715,6 +751,8 @@ CANONICALIZE = RuleSet("canonicalize", [
     Rule("dimshuffle_of_dimshuffle", (DimShuffle, (DimShuffle, "x")), _merge_dimshuffles),
     Rule("identity_dimshuffle", (DimShuffle, "x"), _drop_identity_dimshuffle),
     NodeRule("transpose_of_dot", (DimShuffle,), _transpose_of_dot),
+    NodeRule("bool_mask_to_indices", (ST.AdvancedSubtensor, ST.AdvancedIncSubtensor),
+             _bool_mask_to_indices),
     Rule("reshape_of_reshape", (SH.Reshape, (SH.Reshape, "x", ANY), "shape"),
          _reshape_of_reshape),
     Rule("shape_lift", (SH.Shape, "x"), _shape_of_computed),
