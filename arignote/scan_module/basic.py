@@ -328,7 +328,7 @@ def _steps(n_steps, seqs):
             raise ValueError("scan: no sequences and no n_steps: cannot tell how many steps "
                              "to run")
         return O.shape(seqs[0].slices[0])[0], True
-    if isinstance(n_steps, int) and n_steps < 0:
+    if isinstance(n_steps, (int, np.integer)) and n_steps < 0:
         raise ValueError(f"scan: n_steps is negative ({n_steps})")
     steps = as_tensor_variable(n_steps)
     if steps.ndim != 0 or not steps.dtype.startswith(("int", "uint")):
