@@ -8,6 +8,8 @@ the loop.
 
 from collections import OrderedDict
 
+import numpy as np
+
 from ..compiler import dtypes
 from ..compiler import ops as O
 from ..compiler.evaluate import capture, depends_on, frontier
