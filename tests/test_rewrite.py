@@ -395,6 +395,7 @@ def _rule_coverage_graphs():
         ([m], T.log(T.sum(T.exp(m), axis=1))), ([x], T.cast(T.cast(x, "float32") * 1, "int8")),
         ([i], T.cast(T.cast(i, "float64"), "int64")),
         ([m], T.dot(m.T, T.exp(m)).T * 2), ([m], m[m > 0] * 2),
+        ([m], T.grad(T.nnet.softmax(m[0])[0].sum() + (T.exp(m)[1:2][0] ** 2).sum(), m)),
     ]
 
 

@@ -70,7 +70,15 @@ def alloc_code(node, ctx):
     lines.append(f"    const {ctype} fill_ = *(const {ctype} *){src}.data;")
     lines.append(f"    {ctype} *o_ = ({ctype} *){dst}.data;")
     lines.append(f"    const npy_intp n_ = ag_size(&{dst});")
-    lines.append("    for (npy_intp k_ = 0; k_ < n_; k_++) o_[k_] = fill_;")
+    # zeros (all bits clear) are a memset; other values a vectorised fill
+    lines.append("    unsigned char bits_ = 0;")
+    lines.append("    for (size_t b_ = 0; b_ < sizeof fill_; b_++) "
+                 "bits_ |= ((const unsigned char *)&fill_)[b_];")
+    lines.append("    if (!bits_) memset(o_, 0, (size_t)n_ * sizeof fill_);")
+    lines.append("    else {")
+    lines.append("        #pragma omp simd")
+    lines.append("        for (npy_intp k_ = 0; k_ < n_; k_++) o_[k_] = fill_;")
+    lines.append("    }")
     lines.append("} else {")
     lines.append(f"ag_array b_ = {dst};")
     lines.append("b_.data = " + src + ".data;")

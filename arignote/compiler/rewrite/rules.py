@@ -365,6 +365,38 @@ def _useless_alloc(fgraph, node):
     return {node.outputs[0]: value}
 
 
+def _increment_covering_zeros(fgraph, node):
+    """inc_subtensor(zeros[:, 0, :], y) -> y with the indexed axis put back, when the index
+    takes every element (full slices, and an integer on axes of length 1) and ``y`` has the
+    region's shape: the zeros are all overwritten (the gradient of ``x[:, 0]``)."""
+    x, y, *pieces = node.inputs
+    if pieces or x.owner is None or not isinstance(x.owner.op, SH.Alloc):
+        return None
+    zero = scalar_constant(x.owner.inputs[0])
+    if zero is None or float(zero) != 0:
+        return None
+    order, y_axis = [], 0
+    for axis, entry in enumerate(node.op.idx_list + ((None, None, None),) * (
+            x.ndim - len(node.op.idx_list))):
+        if entry == (None, None, None):
+            if y_axis >= y.ndim or y.broadcastable[y_axis] != x.broadcastable[axis] or \
+                    length_key(y, y_axis) != length_key(x, axis):
+                return None
+            order.append(y_axis)
+            y_axis += 1
+        elif isinstance(entry, int) and not isinstance(entry, bool) and entry in (0, -1) \
+                and x.broadcastable[axis]:
+            order.append("x")
+        else:
+            return None
+    if y_axis != y.ndim:
+        return None
+    value = O.dimshuffle(y, tuple(order))
+    if value.dtype != x.dtype:
+        value = O.cast(value, x.dtype)
+    return {node.outputs[0]: value} if value.type == node.outputs[0].type else None
+
+
 # ----------------------------------------------------------------------- arithmetic
 def _power_of_two(value):
     """Whether the 0-d float array ``value`` is +-2**k (multiplying by it is exact)."""
@@ -751,6 +783,7 @@ CANONICALIZE = RuleSet("canonicalize", [
     Rule("dimshuffle_of_dimshuffle", (DimShuffle, (DimShuffle, "x")), _merge_dimshuffles),
     Rule("identity_dimshuffle", (DimShuffle, "x"), _drop_identity_dimshuffle),
     NodeRule("transpose_of_dot", (DimShuffle,), _transpose_of_dot),
+    NodeRule("increment_covering_zeros", (ST.IncSubtensor,), _increment_covering_zeros),
     NodeRule("bool_mask_to_indices", (ST.AdvancedSubtensor, ST.AdvancedIncSubtensor),
              _bool_mask_to_indices),
     Rule("reshape_of_reshape", (SH.Reshape, (SH.Reshape, "x", ANY), "shape"),
