@@ -89,11 +89,19 @@ static PyObject *run(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     {
         for (npy_intp i0 = 0; i0 < shape_[0]; i0++) {
             double r_ = acc_;
+            if (shape_[1] >= 32) {
             #pragma omp simd reduction(+:r_)
             for (npy_intp i1 = 0; i1 < shape_[1]; i1++) {
                 const double x0 = *(const double *)(in0.data + i0 * in0.strides[0] + i1 * in0.strides[1]);
                 const double v_ = (double)(x0);
                 r_ += (double)v_;
+            }
+            } else {
+            for (npy_intp i1 = 0; i1 < shape_[1]; i1++) {
+                const double x0 = *(const double *)(in0.data + i0 * in0.strides[0] + i1 * in0.strides[1]);
+                const double v_ = (double)(x0);
+                r_ += (double)v_;
+            }
             }
             acc_ = r_;
         }

@@ -68,6 +68,7 @@ static PyObject *run(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     {
         for (npy_intp i0 = 0; i0 < shape_[0]; i0++) {
             double r_ = acc_;
+            if (shape_[1] >= 32) {
             #pragma omp simd reduction(+:r_)
             for (npy_intp i1 = 0; i1 < shape_[1]; i1++) {
                 const float x0 = *(const float *)(in0.data + i0 * in0.strides[0] + i1 * in0.strides[1]);
@@ -75,6 +76,15 @@ static PyObject *run(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
                 const double e0 = (double)((((float64)(x0)) * ((float64)(x1))));
                 const double v_ = (double)(e0);
                 r_ += (double)v_;
+            }
+            } else {
+            for (npy_intp i1 = 0; i1 < shape_[1]; i1++) {
+                const float x0 = *(const float *)(in0.data + i0 * in0.strides[0] + i1 * in0.strides[1]);
+                const float x1 = *(const float *)(in1.data + i0 * in1.strides[0] + i1 * in1.strides[1]);
+                const double e0 = (double)((((float64)(x0)) * ((float64)(x1))));
+                const double v_ = (double)(e0);
+                r_ += (double)v_;
+            }
             }
             acc_ = r_;
         }

@@ -196,11 +196,19 @@ static PyObject *run(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     double acc_ = 0;
     {
         double r_ = acc_;
+        if (shape_[0] >= 32) {
         #pragma omp simd reduction(+:r_)
         for (npy_intp i0 = 0; i0 < shape_[0]; i0++) {
             const double x0 = *(const double *)(v4.data + i0 * v4.strides[0]);
             const double v_ = (double)(x0);
             r_ += (double)v_;
+        }
+        } else {
+        for (npy_intp i0 = 0; i0 < shape_[0]; i0++) {
+            const double x0 = *(const double *)(v4.data + i0 * v4.strides[0]);
+            const double v_ = (double)(x0);
+            r_ += (double)v_;
+        }
         }
         acc_ = r_;
     }
@@ -215,12 +223,21 @@ static PyObject *run(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     double acc_ = 0;
     {
         double r_ = acc_;
+        if (shape_[0] >= 32) {
         #pragma omp simd reduction(+:r_)
         for (npy_intp i0 = 0; i0 < shape_[0]; i0++) {
             const double x0 = *(const double *)(in2.data + i0 * in2.strides[0]);
             const double e0 = (double)((x0 * x0));
             const double v_ = (double)(e0);
             r_ += (double)v_;
+        }
+        } else {
+        for (npy_intp i0 = 0; i0 < shape_[0]; i0++) {
+            const double x0 = *(const double *)(in2.data + i0 * in2.strides[0]);
+            const double e0 = (double)((x0 * x0));
+            const double v_ = (double)(e0);
+            r_ += (double)v_;
+        }
         }
         acc_ = r_;
     }
@@ -356,11 +373,19 @@ static PyObject *run(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     double acc_ = 0;
     {
         double r_ = acc_;
+        if (shape_[0] >= 32) {
         #pragma omp simd reduction(+:r_)
         for (npy_intp i0 = 0; i0 < shape_[0]; i0++) {
             const double x0 = *(const double *)(v15.data + i0 * v15.strides[0]);
             const double v_ = (double)(x0);
             r_ += (double)v_;
+        }
+        } else {
+        for (npy_intp i0 = 0; i0 < shape_[0]; i0++) {
+            const double x0 = *(const double *)(v15.data + i0 * v15.strides[0]);
+            const double v_ = (double)(x0);
+            r_ += (double)v_;
+        }
         }
         acc_ = r_;
     }

@@ -202,11 +202,19 @@ static PyObject *run(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     double acc_ = 0;
     {
         double r_ = acc_;
+        if (shape_[0] >= 32) {
         #pragma omp simd reduction(+:r_)
         for (npy_intp i0 = 0; i0 < shape_[0]; i0++) {
             const float x0 = *(const float *)(v5.data + i0 * v5.strides[0]);
             const double v_ = (double)(x0);
             r_ += (double)v_;
+        }
+        } else {
+        for (npy_intp i0 = 0; i0 < shape_[0]; i0++) {
+            const float x0 = *(const float *)(v5.data + i0 * v5.strides[0]);
+            const double v_ = (double)(x0);
+            r_ += (double)v_;
+        }
         }
         acc_ = r_;
     }

@@ -68,11 +68,19 @@ static PyObject *run(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     {
         for (npy_intp i0 = 0; i0 < shape_[0]; i0++) {
             double r_ = accs_[i0 * (1)];
+            if (shape_[1] >= 32) {
             #pragma omp simd reduction(+:r_)
             for (npy_intp i1 = 0; i1 < shape_[1]; i1++) {
                 const float x0 = *(const float *)(in0.data + i0 * in0.strides[0] + i1 * in0.strides[1]);
                 const double v_ = (double)(x0);
                 r_ += (double)v_;
+            }
+            } else {
+            for (npy_intp i1 = 0; i1 < shape_[1]; i1++) {
+                const float x0 = *(const float *)(in0.data + i0 * in0.strides[0] + i1 * in0.strides[1]);
+                const double v_ = (double)(x0);
+                r_ += (double)v_;
+            }
             }
             accs_[i0 * (1)] = r_;
         }

@@ -160,20 +160,31 @@ def reduction_code(node, ctx, kind, axes, scalar_op, acc_dtype):
     body = loads + element_lines + [f"const {acc_type} v_ = ({acc_type})({element});",
                                     _combine(op_name, folded, "v_", acc_dtype)]
     nest, indent = [], ""
-    for d in range(ndim):
-        if d == ndim - 1 and inner_reduced:
-            nest.append(f"{indent}{acc_type} r_ = {target};")
-            operator = {"Sum": "+", "Prod": "*"}.get(op_name)
-            if operator:
-                nest.append(f"{indent}#pragma omp simd reduction({operator}:r_)")
+    operator = {"Sum": "+", "Prod": "*"}.get(op_name) if inner_reduced else None
+    for d in range(ndim - 1):
         nest.append(f"{indent}for (npy_intp i{d} = 0; i{d} < shape_[{d}]; i{d}++) {{")
         indent += "    "
-    nest += [indent + b for b in body]
-    for d in reversed(range(ndim)):
+    if ndim:
+        last = ndim - 1
+        loop = f"for (npy_intp i{last} = 0; i{last} < shape_[{last}]; i{last}++) {{"
+        inner = [f"{indent}    {b}" for b in body] + [f"{indent}}}"]
+        if inner_reduced:
+            nest.append(f"{indent}{acc_type} r_ = {target};")
+        if operator:
+            # vectorised for long rows; a short row costs less as a plain loop
+            nest += [f"{indent}if (shape_[{last}] >= 32) {{",
+                     f"{indent}#pragma omp simd reduction({operator}:r_)",
+                     f"{indent}{loop}"] + inner + [f"{indent}}} else {{", f"{indent}{loop}"] \
+                + inner + [f"{indent}}}"]
+        else:
+            nest += [f"{indent}{loop}"] + inner
+        if inner_reduced:
+            nest.append(f"{indent}{target} = r_;")
+    else:
+        nest += body
+    for d in reversed(range(ndim - 1)):
         indent = indent[:-4]
         nest.append(indent + "}")
-        if d == ndim - 1 and inner_reduced:
-            nest.append(f"{indent}{target} = r_;")
     lines += ["{"] + ["    " + line for line in nest] + ["}"]
     if not kept:
         lines.append(f"*({out_type} *){dst}.data = ({out_type})acc_;")
