@@ -85,7 +85,9 @@ class ProfileStats:
         by_op = defaultdict(lambda: [0.0, 0, 0, "Py"])
         kinds = self._kinds()
         for node, seconds in times.items():
-            for table, key in ((by_class, _class_name(node.op)), (by_op, str(node.op))):
+            tag = _IN_LOOP if node in inner else ""
+            for table, key in ((by_class, _class_name(node.op) + tag),
+                               (by_op, str(node.op) + tag)):
                 entry = table[key]
                 entry[0] += seconds
                 entry[1] += calls.get(node, 0)
@@ -93,7 +95,7 @@ class ProfileStats:
                 entry[3] = kinds.get(node, "Py")
         lines += _table("Class", by_class, total, n_ops_to_print, "Class name")
         lines += _table("Ops", by_op, total, n_ops_to_print, "Op name")
-        lines += self._apply_table(times, calls, total, n_apply_to_print)
+        lines += self._apply_table(times, calls, total, n_apply_to_print, inner)
         return "\n".join(lines)
 
     def _kinds(self):
@@ -104,7 +106,7 @@ class ProfileStats:
                 kinds[step[1]] = getattr(linker, "kind_of", lambda node: "Py")(step[1])
         return kinds
 
-    def _apply_table(self, times, calls, total, limit):
+    def _apply_table(self, times, calls, total, limit, inner=()):
         positions = {}
         for linker in self._linkers:
             for position, step in enumerate(linker.schedule):
@@ -115,15 +117,21 @@ class ProfileStats:
         ranked = sorted(times.items(), key=lambda item: -item[1])
         for node, seconds in ranked[:limit]:
             share = 100.0 * seconds / total if total else 0.0
-            cumulative += share
+            tag = _IN_LOOP if node in inner else ""
+            cumulative += 0.0 if tag else share
             count = calls.get(node, 0)
             per_call = seconds / count if count else 0.0
             lines.append(f"  {share:6.1f}%  {cumulative:6.1f}%  {seconds:10.3e}s  "
-                         f"{per_call:10.3e}s  {count:6d}  {positions[node]:4d}   {node}")
+                         f"{per_call:10.3e}s  {count:6d}  {positions[node]:4d}   {node}{tag}")
         if len(ranked) > limit:
             lines.append(f"   ... (remaining {len(ranked) - limit} Apply nodes not shown)")
         lines.append("")
         return lines
+
+
+# Rows of nodes inside a loop's body: their time is part of their loop's, so the running
+# "sum %" does not add it again.
+_IN_LOOP = " (in loop)"
 
 
 def _class_name(op):
@@ -138,7 +146,7 @@ def _table(title, table, total, limit, label):
     ranked = sorted(table.items(), key=lambda item: -item[1][0])
     for key, (seconds, count, n_apply, kind) in ranked[:limit]:
         share = 100.0 * seconds / total if total else 0.0
-        cumulative += share
+        cumulative += 0.0 if key.endswith(_IN_LOOP) else share
         per_call = seconds / count if count else 0.0
         lines.append(f"  {share:6.1f}%  {cumulative:6.1f}%  {seconds:10.3e}s  {per_call:10.3e}s"
                      f"  {kind:<2}  {count:6d}  {n_apply:4d}   {key}")
