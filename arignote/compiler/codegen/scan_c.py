@@ -13,7 +13,7 @@ from ..ops.scan import CheckSteps, Scan
 from .c import CTYPES, emitter, itemsize
 
 
-def _row_view(name, source, itemsize_):
+def _row_view(name, source):
     """Statements making ``name`` a header for one row of the contiguous buffer ``source``."""
     return (f"ag_array {name}; {name}.ndim = {source}.ndim - 1;\n"
             f"for (int i_ = 1; i_ < {source}.ndim; i_++) {{ {name}.shape[i_ - 1] = "
@@ -132,12 +132,12 @@ def emit_scan(node, ctx):
     for k, (seq, variable) in enumerate(zip(seqs, inner_inputs[:op.n_seqs])):
         name = ctx.fresh("row")
         child.names[variable] = name
-        lines.append(_row_view(name, ctx.name(seq), None))
+        lines.append(_row_view(name, ctx.name(seq)))
     for j in range(op.n_states):
         for k, variable in zip(op.state_taps[j], op.inner_tap_inputs(j)):
             name = ctx.fresh("tap")
             child.names[variable] = name
-            lines.append(_row_view(name, buffers[j], None))
+            lines.append(_row_view(name, buffers[j]))
     start = op.n_seqs + op.n_tap_inputs
     for outer, variable in zip(invariants, inner_inputs[start:]):
         child.names[variable] = ctx.name(outer)
@@ -191,13 +191,13 @@ def emit_scan(node, ctx):
         m = op.rows(j)
         isz = itemsize(node.outputs[j].dtype)
         row_index = f"(({m} + {t}) % {sizes[j]})" if op.windows[j] else f"({m} + {t})"
-        step.append(f"{{ {_row_view('d_', buffers[j], None)} "
+        step.append(f"{{ {_row_view('d_', buffers[j])} "
                     f"d_.data += {row_index} * {row_bytes[j]}; "
                     f"ag_copy(&d_, &{child.names[outs[j]]}, {isz}); }}")
     for i, stack in enumerate(stacks):
         out = node.outputs[op.n_states + i]
         isz = itemsize(out.dtype)
-        step.append(f"{{ {_row_view('d_', stack, None)} "
+        step.append(f"{{ {_row_view('d_', stack)} "
                     f"d_.data += {t} * {stack}.strides[0]; "
                     f"ag_copy(&d_, &{child.names[outs[op.n_states + i]]}, {isz}); }}")
     if op.as_while:
