@@ -30,7 +30,8 @@ def _check_lengths(op, ctx, n, seqs):
         if op.equal_lengths and k > 0:
             lines.append(f"if ({length} != {n}) " + ctx.fail(
                 "ValueError", f"scan {op.name}: {label} gives %ld steps but {op.labels[0]} "
-                f"gives %ld: the sequences (after taps) must have the same length",
+                f"gives %ld: the sequences (after taps) must have the same length (Theano "
+                f"silently ran the shortest: slice the longer one, or pass n_steps)",
                 f"(long){length}", f"(long){n}"))
         lines.append(f"if ({length} < {n}) " + ctx.fail(
             "ValueError", f"scan {op.name}: n_steps is %ld but {label} gives only %ld steps "

@@ -199,7 +199,8 @@ class Scan(Op):
                 raise ValueError(
                     f"scan {self.name}: {self.labels[k]} gives {length} steps but "
                     f"{self.labels[0]} gives {steps}: the sequences (after taps) must have "
-                    f"the same length")
+                    f"the same length (Theano silently ran the shortest: slice the longer "
+                    f"one, or pass n_steps)")
             if length < steps:
                 raise ValueError(f"scan {self.name}: n_steps is {steps} but {self.labels[k]} "
                                  f"gives only {length} steps (after taps)")
