@@ -14,7 +14,7 @@ from ..compiler import dtypes
 from ..compiler import ops as O
 from ..compiler.evaluate import capture, depends_on, frontier
 from ..compiler.graph import Constant, Variable, clone_replace
-from ..compiler.ops.scan import CheckSteps, Scan
+from ..compiler.ops.scan import CheckSteps, Scan, row_type
 from ..compiler.types import TensorType
 from ..compiler.variable import as_tensor_variable
 from ..runtime.shared import SharedVariable
@@ -49,10 +49,6 @@ def _as_list(value):
     return [value]
 
 
-def _row_type(variable):
-    return TensorType(variable.dtype, variable.broadcastable[1:])
-
-
 def _label(kind, index, variable):
     name = getattr(variable, "name", None)
     return f"{kind}[{index}]" + (f" ({name})" if name else "")
@@ -85,7 +81,7 @@ class _Sequence:
             start, stop = k - low, (k - high) or None
             self.slices.append(self.variable[start:stop])
             name = self.variable.name and f"{self.variable.name}[t{k:+d}]".replace("+0", "")
-            self.placeholders.append(_row_type(self.variable).make_variable(name))
+            self.placeholders.append(row_type(self.variable).make_variable(name))
 
 
 class _Output:
@@ -121,7 +117,7 @@ class _Output:
                 raise ValueError(f"scan: {self.label} has taps {taps}, so its initial value "
                                  f"needs {-min(taps)} rows (one per step back); it has {length}")
         self.initial = initial
-        self.type = _row_type(self.rows)
+        self.type = row_type(self.rows)
 
     @property
     def recurrent(self):
@@ -217,7 +213,7 @@ def scan(fn, sequences=None, outputs_info=None, non_sequences=None, n_steps=None
         if not changed:
             break
     for o in states:
-        outputs[o.index] = _fit_output(o, outputs[o.index], tap_types[id(o)])
+        outputs[o.index] = _fit(outputs[o.index], tap_types[id(o)])
 
     updates = _with_default_updates(updates, outputs, condition, args)
     shared_states = list(updates)
@@ -358,7 +354,8 @@ def _state_type(output, value, current):
     return TensorType(dtype, pattern)
 
 
-def _fit_output(output, value, wanted):
+def _fit(value, wanted):
+    """``value`` cast and rebroadcast to the type ``wanted`` (same ndim)."""
     if value.dtype != wanted.dtype:
         value = O.cast(value, wanted.dtype)
     if value.broadcastable != wanted.broadcastable:
@@ -368,15 +365,11 @@ def _fit_output(output, value, wanted):
 
 def _fit_update(shared_variable, value):
     value = as_tensor_variable(value)
-    wanted = shared_variable.type
-    if value.ndim != wanted.ndim:
+    if value.ndim != shared_variable.type.ndim:
         raise TypeError(f"scan: the update of {shared_variable} inside fn has "
-                        f"{value.ndim} dimensions; the shared variable has {wanted.ndim}")
-    if value.dtype != wanted.dtype:
-        value = O.cast(value, wanted.dtype)
-    if value.broadcastable != wanted.broadcastable:
-        value = O.patternbroadcast(value, wanted.broadcastable)
-    return value
+                        f"{value.ndim} dimensions; the shared variable has "
+                        f"{shared_variable.type.ndim}")
+    return _fit(value, shared_variable.type)
 
 
 def _with_default_updates(updates, outputs, condition, args):

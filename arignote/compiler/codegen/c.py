@@ -161,13 +161,14 @@ class CRenderer:
         """Decide where each variable's buffer lives: a result array, a spare, or a slot."""
         outputs = self.fgraph.outputs
         # The module's outputs are fresh arrays and spares; an inner graph's live in slots.
-        for position, variable in enumerate(outputs[:self.n_outputs] * (self.root is self)):
-            if variable not in self.result_index and self._computed_here(variable):
-                self.result_index[variable] = position
-        for k, variable in enumerate(outputs[self.n_outputs:] * (self.root is self)):
-            if variable not in self.result_index and variable not in self.spare_index \
-                    and self._computed_here(variable):
-                self.spare_index[variable] = k
+        if self.root is self:
+            for position, variable in enumerate(outputs[:self.n_outputs]):
+                if variable not in self.result_index and self._computed_here(variable):
+                    self.result_index[variable] = position
+            for k, variable in enumerate(outputs[self.n_outputs:]):
+                if variable not in self.result_index and variable not in self.spare_index \
+                        and self._computed_here(variable):
+                    self.spare_index[variable] = k
         last_use = {}
         for position, node in enumerate(order):
             for variable in node.inputs:
@@ -262,9 +263,12 @@ class CRenderer:
         body += self._finish_code()
         return self._module(body, self._cast_helpers() + "\n\n".join(self.functions))
 
-    def render_nodes(self):
+    def render_nodes(self, prelude=None):
         """C statements computing every node of the graph (its inputs already named):
-        constants' declarations, then per node its outputs' declarations and its code."""
+        constants' declarations, then per node its outputs' declarations and its code.
+
+        A loop's body passes ``prelude``, a list that receives the constants' declarations
+        instead, so that they are emitted once before the loop and not at every step."""
         order = self.fgraph.toposort()
         for variable in self.fgraph.variables:
             if getattr(variable.type, "ndim", None) is None or variable.type.ndim > MAXDIM:
@@ -281,13 +285,14 @@ class CRenderer:
             for output in node.outputs:
                 self.names[output] = self.fresh("v")
         used = [v for node in order for v in node.inputs] + list(self.fgraph.outputs)
+        declarations = body if prelude is None else prelude
         for variable in used:
             if isinstance(variable, Constant) and variable not in self.names:
                 k = len(self.plan.constants)
                 self.names[variable] = f"c{k}"
                 self.plan.constants.append(variable)
-                body.append(f"ag_array c{k}; ag_from_numpy(&c{k}, "
-                            f"(PyArrayObject *)PyTuple_GET_ITEM(st->consts, {k}));")
+                declarations.append(f"ag_array c{k}; ag_from_numpy(&c{k}, "
+                                    f"(PyArrayObject *)PyTuple_GET_ITEM(st->consts, {k}));")
         for node in order:
             index = len(self.plan.nodes)
             self.plan.nodes.append(node)

@@ -91,7 +91,7 @@ def emit_map(node, ctx):
             lines.append(f"memset({name}.data, 0, (size_t)ag_size(&{name}) * "
                          f"{itemsize(out.dtype)});")
     _bind_inputs(child, op.body.inputs, [index] + [ctx.name(v) for v in invariants])
-    body = child.render_nodes()
+    body = child.render_nodes(prelude=lines)
     for k, (out, template, value) in enumerate(zip(node.outputs, templates,
                                                    op.body.outputs)):
         vname, tname, name = child.names[value], ctx.name(template), ctx.name(out)

@@ -29,13 +29,17 @@ def _row_kernel(node, ctx, log):
 _NARROW = 32
 
 
+def _names(node, ctx):
+    """The input's and output's C names, the C type, and the exp and log of that type."""
+    (x,), (out,) = node.inputs, node.outputs
+    single = out.dtype == "float32"
+    return (ctx.name(x), ctx.name(out), CTYPES[out.dtype], "expf" if single else "exp",
+            "logf" if single else "log")
+
+
 def _narrow_rows(node, ctx, log):
     """Few columns: shift every row by its max, one flat exp pass, then per-row totals."""
-    (x,), (out,) = node.inputs, node.outputs
-    src, dst = ctx.name(x), ctx.name(out)
-    ctype = CTYPES[out.dtype]
-    fexp = "expf" if out.dtype == "float32" else "exp"
-    flog = "logf" if out.dtype == "float32" else "log"
+    src, dst, ctype, fexp, flog = _names(node, ctx)
     lines = [f"{ctype} *o_ = ({ctype} *){dst}.data;",
              "const npy_intp n_ = rows_ * cols_;",
              f"if (ag_slot_reserve(&st->scratch_a, (size_t)(n_ + rows_) * sizeof({ctype})) < 0) "
@@ -73,11 +77,7 @@ def _narrow_rows(node, ctx, log):
 
 def _wide_rows(node, ctx, log):
     """Many columns: each row copied, reduced and rewritten in place, rows across cores."""
-    (x,), (out,) = node.inputs, node.outputs
-    src, dst = ctx.name(x), ctx.name(out)
-    ctype = CTYPES[out.dtype]
-    fexp = "expf" if out.dtype == "float32" else "exp"
-    flog = "logf" if out.dtype == "float32" else "log"
+    src, dst, ctype, fexp, flog = _names(node, ctx)
     lines = [
              # exp per element: worth both cores from 2^16 elements on (not 2^20)
              f"#pragma omp parallel for if(rows_ * cols_ > {1 << 16})",

@@ -26,23 +26,17 @@ def _check_lengths(op, ctx, n, seqs):
     lines = []
     for k, seq in enumerate(seqs):
         length = f"{ctx.name(seq)}.shape[0]"
-        label = op.labels[k]
         if op.equal_lengths and k > 0:
             lines.append(f"if ({length} != {n}) " + ctx.fail(
-                "ValueError", f"scan {op.name}: {label} gives %ld steps but {op.labels[0]} "
-                f"gives %ld: the sequences (after taps) must have the same length (Theano "
-                f"silently ran the shortest: slice the longer one, or pass n_steps)",
-                f"(long){length}", f"(long){n}"))
+                "ValueError", op.unequal_lengths_message(k), f"(long){length}", f"(long){n}"))
         lines.append(f"if ({length} < {n}) " + ctx.fail(
-            "ValueError", f"scan {op.name}: n_steps is %ld but {label} gives only %ld steps "
-            f"(after taps)", f"(long){n}", f"(long){length}"))
+            "ValueError", op.short_sequence_message(k), f"(long){n}", f"(long){length}"))
     return lines
 
 
 def _read_steps(op, ctx, steps_in, n):
     return [f"npy_intp {n} = (npy_intp)*({CTYPES[steps_in.dtype]} *){ctx.name(steps_in)}.data;",
-            f"if ({n} < 0) " + ctx.fail("ValueError", f"scan {op.name}: n_steps is negative "
-                                         f"(%ld)", f"(long){n}")]
+            f"if ({n} < 0) " + ctx.fail("ValueError", op.negative_steps_message(), f"(long){n}")]
 
 
 @emitter(CheckSteps)
@@ -79,23 +73,20 @@ def emit_scan(node, ctx):
         tap = op.inner_tap_inputs(j)[0]
         others = [o for k, o in enumerate(op.body.outputs) if k != j]
         if op.windows[j] == 1 and op.rows(j) == 1 and not any(
-                _view_root(o) is tap for o in others):
+                child._base(o) is tap for o in others):
             pinned[j] = tap
             child.slot_of[tap] = r.extra_slot(("scan accumulator", node, j))
             child.pinned[tap] = op.body.outputs[j]
     buffers, sizes, row_bytes = [], [], []
     for j, init in enumerate(inits):
         m = op.rows(j)
-        label = op.labels[op.n_seqs + j]
         out = node.outputs[j]
         isz = itemsize(out.dtype)
         buf, size, rb = ctx.fresh("buf"), ctx.fresh("size"), ctx.fresh("rowbytes")
         slot = r.extra_slot(("scan buffer", node, j))
         iname = ctx.name(init)
         lines.append(f"if ({iname}.shape[0] < {m}) " + ctx.fail(
-            "ValueError", f"scan {op.name}: {label} has taps {list(op.state_taps[j])}, so its "
-            f"initial value needs {m} rows (one per step back); it has %ld",
-            f"(long){iname}.shape[0]"))
+            "ValueError", op.initial_rows_message(j), f"(long){iname}.shape[0]"))
         window = op.windows[j]
         size_expr = f"{max(window, m) + 1}" if window else f"{m} + {cap}"
         if j in pinned:
@@ -143,7 +134,9 @@ def emit_scan(node, ctx):
     for outer, variable in zip(invariants, inner_inputs[start:]):
         child.names[variable] = ctx.name(outer)
 
-    body = child.render_nodes()
+    constants = []
+    body = child.render_nodes(prelude=constants)
+    lines += constants
     step = []
     for k, (seq, variable) in enumerate(zip(seqs, inner_inputs[:op.n_seqs])):
         row = f"({ctx.name(seq)}.shape[0] - 1 - {t})" if op.go_backwards else t
@@ -214,15 +207,6 @@ def emit_scan(node, ctx):
     return "\n".join(lines)
 
 
-def _view_root(variable):
-    """The variable whose memory ``variable`` may view (following view ops)."""
-    while variable.owner is not None and (getattr(variable.owner.op, "view_map", None)
-                                          or type(variable.owner.op).__name__ == "DimShuffle"):
-        view_map = getattr(variable.owner.op, "view_map", None) or {0: [0]}
-        variable = variable.owner.inputs[view_map.get(variable.index, [0])[0]]
-    return variable
-
-
 def _grow(op, node, r, t, cap, buffers, sizes, row_bytes, stacks):
     """Statements doubling the full-trajectory buffers and stacks of a while loop."""
     lines = [f"if ({t} == {cap}) {{", f"    {cap} *= 2;"]
@@ -259,8 +243,7 @@ def _finish(op, node, ctx, done, buffers, sizes, row_bytes, stacks):
         if window:
             if op.needs[j]:
                 lines.append(f"if ({done} < {op.needs[j]}) " + ctx.fail(
-                    "IndexError", f"scan {op.name}: index -{op.needs[j]} is out of bounds for "
-                    f"the %ld steps of {op.labels[op.n_seqs + j]}", f"(long){done}"))
+                    "IndexError", op.need_message(j), f"(long){done}"))
             lines += [f"{name}.shape[0] = {window};", ctx.alloc(out),
                       f"for (npy_intp r_ = 0; r_ < {window}; r_++) {{",
                       f"    ag_array d_ = {name}; d_.shape[0] = 1; "

@@ -190,31 +190,48 @@ class Scan(Op):
         return results
 
     # ---------------------------------------------------------------- run-time checks
+    # Run-time messages, as printf templates (``%ld`` for the run-time numbers), shared by
+    # the checks below and by the generated C, which makes the same checks.
+    def _label(self, k):
+        return self.labels[k].replace("%", "%%")
+
+    def negative_steps_message(self):
+        return f"scan {self.name}: n_steps is negative (%ld)"
+
+    def unequal_lengths_message(self, k):
+        return (f"scan {self.name}: {self._label(k)} gives %ld steps but {self._label(0)} "
+                f"gives %ld: the sequences (after taps) must have the same length (Theano "
+                f"silently ran the shortest: slice the longer one, or pass n_steps)")
+
+    def short_sequence_message(self, k):
+        return (f"scan {self.name}: n_steps is %ld but {self._label(k)} gives only %ld steps "
+                f"(after taps)")
+
+    def initial_rows_message(self, j):
+        return (f"scan {self.name}: {self._label(self.n_seqs + j)} has taps "
+                f"{list(self.state_taps[j])}, so its initial value needs {self.rows(j)} rows "
+                f"(one per step back); it has %ld")
+
+    def need_message(self, j):
+        return (f"scan {self.name}: index -{self.needs[j]} is out of bounds for the %ld steps "
+                f"of {self._label(self.n_seqs + j)}")
+
     def check_steps(self, steps, lengths):
         """The number of steps, after checking it against the sequences' lengths."""
         if steps < 0:
-            raise ValueError(f"scan {self.name}: n_steps is negative ({steps})")
+            raise ValueError(self.negative_steps_message() % steps)
         for k, length in enumerate(lengths):
-            if self.equal_lengths and length != steps:
-                raise ValueError(
-                    f"scan {self.name}: {self.labels[k]} gives {length} steps but "
-                    f"{self.labels[0]} gives {steps}: the sequences (after taps) must have "
-                    f"the same length (Theano silently ran the shortest: slice the longer "
-                    f"one, or pass n_steps)")
+            if self.equal_lengths and k > 0 and length != steps:
+                raise ValueError(self.unequal_lengths_message(k) % (length, steps))
             if length < steps:
-                raise ValueError(f"scan {self.name}: n_steps is {steps} but {self.labels[k]} "
-                                 f"gives only {length} steps (after taps)")
+                raise ValueError(self.short_sequence_message(k) % (steps, length))
         return steps
 
     def check_initial(self, j, shape):
         """The rows state ``j`` needs, after checking its initial value has them."""
         m = self.rows(j)
         if len(shape) == 0 or shape[0] < m:
-            have = shape[0] if shape else 0
-            raise ValueError(
-                f"scan {self.name}: {self.labels[self.n_seqs + j]} has taps "
-                f"{list(self.state_taps[j])}, so its initial value needs {m} rows (one per "
-                f"step back); it has {have}")
+            raise ValueError(self.initial_rows_message(j) % (shape[0] if shape else 0))
         return m
 
     def check_step_shape(self, t, k, shape, expected):
@@ -228,8 +245,7 @@ class Scan(Op):
 
     def check_need(self, j, done):
         if done < self.needs[j]:
-            raise IndexError(f"scan {self.name}: index -{self.needs[j]} is out of bounds for "
-                             f"the {done} steps of {self.labels[self.n_seqs + j]}")
+            raise IndexError(self.need_message(j) % done)
 
     # ---------------------------------------------------------------- shapes and gradients
     def infer_shape(self, node, input_shapes):
@@ -260,6 +276,11 @@ class Scan(Op):
     def __str__(self):
         kind = ("while" if self.as_while else "for") + (", backwards" * self.go_backwards)
         return f"Scan{{{self.name}, {kind}}}"
+
+
+def row_type(variable):
+    """The type of one row of ``variable`` (its first axis dropped): a step's value."""
+    return TensorType(variable.dtype, variable.broadcastable[1:])
 
 
 def _check_type(outer, inner, extra, what):

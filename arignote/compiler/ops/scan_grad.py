@@ -20,8 +20,8 @@ last ``k`` backward steps (and gives the initial states no gradient when steps w
 
 from ..evaluate import capture, depends_on
 from ..graph import Constant, clone_replace
-from ..types import TensorType
 from ..variable import constant
+from .scan import row_type
 
 __all__ = []
 
@@ -33,11 +33,6 @@ def _ops():
 
 def _is_float(variable):
     return variable.dtype.startswith(("float", "complex"))
-
-
-def _row_type(variable):
-    """The type of one row (the first axis dropped)."""
-    return TensorType(variable.dtype, variable.broadcastable[1:])
 
 
 def scan_gradient(op, inputs, outputs, out_grads):
@@ -99,9 +94,9 @@ def scan_gradient(op, inputs, outputs, out_grads):
             continue
         seed = None
         if g is not None:
-            seed = add_sequence(g, _row_type(g))
+            seed = add_sequence(g, row_type(g))
         if position < op.n_states:
-            pending = [_row_type(trajectories[position]).make_variable(f"pending{d}")
+            pending = [row_type(trajectories[position]).make_variable(f"pending{d}")
                        for d in range(op.rows(position))]
             pending_inner[position] = pending
             seed = pending[0] if seed is None else seed + pending[0]
@@ -227,21 +222,14 @@ def _accumulate(total, g):
 
 
 def _is_zeros(variable):
-    """Whether ``variable`` is built as an array of zeros (``zeros_like``, ``alloc(0, ...)``)."""
+    """Whether ``variable`` is built as an array of zeros (``zeros_like`` and ``fill`` build
+    ``alloc(0, ...)``)."""
     from ..variable import get_scalar_constant_value
     node = variable.owner
-    if node is None:
-        return False
-    name = type(node.op).__name__
-    scalar = getattr(node.op, "scalar_op", None)
-    if name == "Alloc":
-        value = node.inputs[0]
-    elif name == "Elemwise" and type(scalar).__name__ == "Second":
-        value = node.inputs[1]
-    else:
+    if node is None or type(node.op).__name__ != "Alloc":
         return False
     try:
-        return float(get_scalar_constant_value(value)) == 0
+        return float(get_scalar_constant_value(node.inputs[0])) == 0
     except Exception:  # noqa: BLE001 (not a constant: not known to be zero)
         return False
 
