@@ -58,7 +58,12 @@ OPTIONS = {
 
 
 class Config:
-    """Attribute access to the options in ``OPTIONS``; assignments are validated."""
+    """Attribute access to the options in ``OPTIONS``; assignments are validated.
+
+    Each option is an ordinary instance attribute (it lives in ``__dict__``), so tools that
+    save and restore attributes, such as pytest's ``monkeypatch.setattr``, work on it, and
+    ``del config.name`` puts the option back to its default.
+    """
 
     def __init__(self, environ=None):
         environ = os.environ if environ is None else environ
@@ -66,27 +71,30 @@ class Config:
         for variable in ("THEANO_FLAGS", "ARIGNOTE_FLAGS"):
             for name, value in parse_flags(environ.get(variable, "")).items():
                 values[name] = value
-        object.__setattr__(self, "_values", {})
         for name, value in values.items():
             setattr(self, name, value)
 
     def __getattr__(self, name):
-        try:
-            return self._values[name]
-        except KeyError:
-            raise AttributeError(f"arignote.config has no option {name!r}") from None
+        # Only reached for names that are not options (options are in __dict__).
+        raise AttributeError(f"arignote.config has no option {name!r}")
 
     def __setattr__(self, name, value):
         if name not in OPTIONS:
             raise AttributeError(
                 f"arignote.config has no option {name!r}; options: {', '.join(OPTIONS)}")
         try:
-            self._values[name] = OPTIONS[name][1](value)
+            value = OPTIONS[name][1](value)
         except ValueError as error:
             raise ValueError(f"config.{name} {error}") from None
+        self.__dict__[name] = value
+
+    def __delattr__(self, name):
+        if name not in OPTIONS:
+            raise AttributeError(f"arignote.config has no option {name!r}")
+        self.__dict__[name] = OPTIONS[name][0]
 
     def __repr__(self):
-        return "\n".join(f"{name} = {value!r}" for name, value in self._values.items())
+        return "\n".join(f"{name} = {value!r}" for name, value in self.__dict__.items())
 
 
 def parse_flags(text):

@@ -32,3 +32,22 @@ def test_assignment_is_validated():
         config.flaotX = "float32"
     with pytest.raises(ValueError):
         Config({"ARIGNOTE_FLAGS": "floatX=int3"})
+
+
+def test_monkeypatch_restores_options(monkeypatch):
+    """pytest restores an attribute from the instance __dict__ (pytest >= 9.2)."""
+    config = Config({"ARIGNOTE_FLAGS": "floatX=float32"})
+    assert "floatX" in vars(config)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(config, "floatX", "float64")
+        patch.setattr(config, "trace_rewrites", True)
+        assert config.floatX == "float64" and config.trace_rewrites is True
+    assert config.floatX == "float32" and config.trace_rewrites is False
+
+
+def test_del_restores_the_default():
+    config = Config({"ARIGNOTE_FLAGS": "floatX=float32"})
+    del config.floatX
+    assert config.floatX == "float64"
+    with pytest.raises(AttributeError, match="no option"):
+        del config.flaotX
