@@ -10,3 +10,4 @@ from .shape import *  # noqa: F401,F403
 from .subtensor import *  # noqa: F401,F403
 from .blas import *  # noqa: F401,F403
 from .nnet import *  # noqa: F401,F403
+from .conv import *  # noqa: F401,F403
