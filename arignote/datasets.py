@@ -31,7 +31,7 @@ from .runtime.shared import shared
 
 __all__ = ["Dataset", "load_mnist", "load_cifar10", "synthetic_mnist", "synthetic_cifar10",
            "shared_dataset", "load_cifar10_shared", "load_mnist_shared", "batch_givens",
-           "n_batches", "MNIST_FILES", "CIFAR10_TRAIN_BATCHES", "CIFAR10_TEST_BATCH"]
+           "n_batches", "default_data_path", "MNIST_FILES", "CIFAR10_TRAIN_BATCHES", "CIFAR10_TEST_BATCH"]
 
 MNIST_FILES = {"train_x": "train-images-idx3-ubyte.gz", "train_y": "train-labels-idx1-ubyte.gz",
                "test_x": "t10k-images-idx3-ubyte.gz", "test_y": "t10k-labels-idx1-ubyte.gz"}
@@ -386,3 +386,19 @@ def n_batches(data, batch_size):
     value = data.get_value(borrow=True) if hasattr(data, "get_value") else np.asarray(data)
     return int(value.shape[0]) // int(batch_size)
 
+
+def default_data_path():
+    """The ``shared/data`` folder beside the repository holding this package, or ``None``.
+
+    The examples read their data there by default (a checkout at ``work/main`` finds
+    ``work/shared/data``), and fall back to synthetic data when it does not exist.
+
+    Examples
+    --------
+    >>> path = default_data_path()
+    >>> path is None or os.path.isdir(path)
+    True
+    """
+    here = os.path.dirname(os.path.abspath(__file__))
+    path = os.path.normpath(os.path.join(here, os.pardir, os.pardir, "shared", "data"))
+    return path if os.path.isdir(path) else None
