@@ -14,3 +14,5 @@ from ...compiler.ops.nnet import (  # noqa: F401
     softmax_graph, softmax_op, softmax_with_bias, softsign)
 from ...compiler.ops.scalar import (  # noqa: F401
     elu, hard_sigmoid, relu, sigmoid, softplus, ultra_fast_sigmoid)
+from . import abstract_conv, conv  # noqa: F401
+from .abstract_conv import conv2d, conv2d_transpose  # noqa: F401
