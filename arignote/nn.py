@@ -138,6 +138,8 @@ class Layer:
     """
 
     kind = "layer"
+    # Layers without parameters can make their graph before knowing the input shape.
+    needs_shape = True
 
     def __init__(self, name=None, seed=None):
         self.name = name
@@ -191,6 +193,8 @@ class Layer:
     def __call__(self, x, deterministic=False):
         """The layer's output graph for the symbolic minibatch ``x``."""
         x = T.as_tensor_variable(x)
+        if not self.built and not self.needs_shape:
+            return self._apply(x, deterministic)
         if not self.built:
             shape = tuple(getattr(x.type, "shape", (None,) * x.ndim))[1:]
             if x.ndim < 1 or any(d is None for d in shape):
@@ -404,6 +408,7 @@ class Pool2D(Layer):
     """
 
     kind = "pool"
+    needs_shape = False
 
     def __init__(self, pool_size=2, stride=None, pad=0, ignore_border=True, mode="max",
                  name=None):
@@ -613,6 +618,7 @@ class Flatten(Layer):
     """
 
     kind = "flatten"
+    needs_shape = False
 
     def __init__(self, outdim=2, name=None):
         super().__init__(name)
