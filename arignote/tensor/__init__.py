@@ -20,5 +20,6 @@ from .basic import *  # noqa: F401,F403
 # ``from . import nnet`` skip loading the package; import T.nnet explicitly instead.
 nnet = importlib.import_module(".nnet", __name__)
 shared_randomstreams = importlib.import_module(".shared_randomstreams", __name__)
+signal = importlib.import_module(".signal", __name__)
 
 as_tensor = as_tensor_variable

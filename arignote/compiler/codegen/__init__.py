@@ -7,4 +7,5 @@ from . import c, elemwise_c, views_c  # noqa: F401
 from . import blas_c, more_c, nnet_c, random_c, reduce_c, shape_c, subtensor_c  # noqa: F401
 from . import inner_c, scan_c  # noqa: F401
 from . import conv_c  # noqa: F401
+from . import pool_c  # noqa: F401
 from .c import CRenderer, Unsupported  # noqa: F401
