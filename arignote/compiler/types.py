@@ -63,6 +63,13 @@ class TensorType(Type):
         from .variable import TensorVariable
         return TensorVariable(self, name=name)
 
+    def __call__(self, name=None):
+        """A new variable of this type, traced to the user's line (``T.dmatrix('x')``)."""
+        from .graph import user_trace
+        variable = self.make_variable(name)
+        variable.trace = user_trace()
+        return variable
+
     def clone(self, dtype=None, broadcastable=None):
         return TensorType(self.dtype if dtype is None else dtype,
                           self.broadcastable if broadcastable is None else broadcastable)

@@ -18,6 +18,12 @@ def _ops():
     return ops
 
 
+def _comparison(result):
+    """``result`` marked as having no truth value (see ``_TensorMethods.__bool__``)."""
+    result._is_nonzero = False
+    return result
+
+
 class _TensorMethods:
     """Operators and numpy-like methods shared by tensor variables and constants."""
 
@@ -85,16 +91,16 @@ class _TensorMethods:
 
     # ---- comparisons and logic (== and != stay identity comparisons, as in Theano)
     def __lt__(self, other):
-        return _ops().lt(self, other)
+        return _comparison(_ops().lt(self, other))
 
     def __le__(self, other):
-        return _ops().le(self, other)
+        return _comparison(_ops().le(self, other))
 
     def __gt__(self, other):
-        return _ops().gt(self, other)
+        return _comparison(_ops().gt(self, other))
 
     def __ge__(self, other):
-        return _ops().ge(self, other)
+        return _comparison(_ops().ge(self, other))
 
     def __and__(self, other):
         return _ops().and_(self, other)
@@ -114,16 +120,29 @@ class _TensorMethods:
     def __invert__(self):
         return _ops().invert(self)
 
+    # Theano 1.0: every variable is true (``if not W:`` tests for None), except the results
+    # of <, <=, >, >=, whose truth value raises to forbid chained comparisons (a < b < c).
+    _is_nonzero = True
+
     def __bool__(self):
+        if self._is_nonzero:
+            return True
         raise TypeError(
-            "a symbolic variable has no truth value; use arignote.ifelse.ifelse or T.switch "
-            "for conditions, and T.eq/T.neq for element-wise equality")
+            "a comparison of symbolic variables has no truth value (a < b < c is not "
+            "supported); use arignote.ifelse.ifelse or T.switch for conditions and T.and_ to "
+            "combine comparisons")
 
     def __iter__(self):
-        if self.ndim == 0:
-            raise TypeError("cannot iterate over a 0-d tensor")
-        raise TypeError("cannot iterate over a symbolic tensor of unknown length; "
-                        "index it with x[i] or use scan")
+        # A vector of known length iterates over its elements (a, b = x.shape), as in Theano.
+        if self.ndim != 1:
+            raise TypeError(f"cannot iterate over a {self.ndim}-d symbolic tensor; index it "
+                            "with x[i] or use scan")
+        try:
+            length = _ops().get_vector_length(self)
+        except ValueError:
+            raise TypeError("cannot iterate over a symbolic vector of unknown length; index "
+                            "it with x[i] or use scan") from None
+        return iter([self[i] for i in range(length)])
 
     def __len__(self):
         raise TypeError("the length of a symbolic tensor is symbolic; use x.shape[0]")

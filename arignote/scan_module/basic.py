@@ -190,7 +190,7 @@ def scan(fn, sequences=None, outputs_info=None, non_sequences=None, n_steps=None
     if not isinstance(truncate_gradient, int) or truncate_gradient == 0:
         raise ValueError(f"scan: truncate_gradient must be -1 or a positive int, "
                          f"got {truncate_gradient!r}")
-    steps, equal_lengths = _steps(n_steps, seqs)
+    steps = _steps(n_steps, seqs)
 
     states = [o for o in infos if o.recurrent]
     tap_types = {id(o): o.type for o in states}
@@ -260,7 +260,7 @@ def scan(fn, sequences=None, outputs_info=None, non_sequences=None, n_steps=None
               n_nitsot=sum(1 for o in infos if not o.recurrent and o.index not in pushed),
               windows=(0,) * len(states) + (1,) * len(shared_states),
               as_while=condition is not None, go_backwards=bool(go_backwards),
-              equal_lengths=equal_lengths, name=name,
+              name=name,
               labels=seq_labels + state_labels, truncate_gradient=truncate_gradient)
     initial = [O.cast(o.rows, tap_types[id(o)].dtype) for o in states]
     initial += [O.shape_padleft(sv) for sv in shared_states]
@@ -320,18 +320,23 @@ def _push_out(seqs, states, infos, outputs, leading, steps, go_backwards):
 
 
 def _steps(n_steps, seqs):
-    """The symbolic number of steps, and whether sequences must all have exactly that many."""
+    """The symbolic number of steps: ``n_steps``, or as many as the shortest sequence (after
+    taps) gives, as in Theano."""
     if n_steps is None:
         if not seqs:
             raise ValueError("scan: no sequences and no n_steps: cannot tell how many steps "
                              "to run")
-        return O.shape(seqs[0].slices[0])[0], True
+        lengths = [O.shape(part)[0] for s in seqs for part in s.slices]
+        steps = lengths[0]
+        for length in lengths[1:]:
+            steps = O.minimum(steps, length)
+        return steps
     if isinstance(n_steps, (int, np.integer)) and n_steps < 0:
         raise ValueError(f"scan: n_steps is negative ({n_steps})")
     steps = as_tensor_variable(n_steps)
     if steps.ndim != 0 or not steps.dtype.startswith(("int", "uint")):
         raise TypeError(f"scan: n_steps must be an integer scalar, got {steps.type}")
-    return O.cast(steps, "int64"), False
+    return O.cast(steps, "int64")
 
 
 def _tap_name(output, k):

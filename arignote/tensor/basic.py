@@ -10,6 +10,10 @@ TensorType(float32, matrix)
 >>> a, b = T.dvectors('a', 'b')
 >>> T.row().broadcastable
 (True, False)
+>>> T.dvector == T.TensorType('float64', (False,))
+True
+>>> [v.name for v in T.dscalars('xys')]
+['x', 'y', 's']
 """
 
 from ..compiler.dtypes import PREFIX_DTYPES
@@ -47,17 +51,16 @@ def tensor(dtype=None, broadcastable=None, name=None, shape=None):
     return variable
 
 
-def _constructor(kind, fixed_dtype=None):
+def _constructor(kind):
     pattern = PATTERNS[kind]
 
     def make(name=None, dtype=None):
-        dtype = fixed_dtype or dtype or config.floatX
-        variable = TensorType(dtype, pattern).make_variable(name)
+        variable = TensorType(dtype or config.floatX, pattern).make_variable(name)
         variable.trace = user_trace()
         return variable
 
-    make.__name__ = kind if fixed_dtype is None else _prefix(fixed_dtype) + kind
-    make.__doc__ = f"A symbolic {kind} ({fixed_dtype or 'floatX'} unless dtype= is given)."
+    make.__name__ = kind
+    make.__doc__ = f"A symbolic {kind} (floatX unless dtype= is given)."
     return make
 
 
@@ -65,18 +68,31 @@ def _plural_name(kind):
     return "matrices" if kind == "matrix" else kind + "s"
 
 
-def _plural(single):
+def _plural(single, name):
     def make(*names, dtype=None):
+        # Theano's rules: an int is a count; one string is split into its letters
+        # (T.scalars('xyz')), or at commas (an arignote extension: T.scalars('x, y')); one
+        # variable is returned for one name, a list otherwise.
         if len(names) == 1 and isinstance(names[0], int):
-            names = [None] * names[0]
-        if len(names) == 1 and isinstance(names[0], str) and "," in names[0]:
-            names = [n.strip() for n in names[0].split(",")]
-        return [single(n, dtype=dtype) if dtype else single(n) for n in names]
+            count = names[0]
+            names = [None] * count
+            if count == 1:
+                return _one(single, None, dtype)
+            return [_one(single, None, dtype) for _ in names]
+        if len(names) == 1 and isinstance(names[0], str):
+            text = names[0]
+            names = [n.strip() for n in text.split(",")] if "," in text else list(text)
+        if len(names) == 1:
+            return _one(single, names[0], dtype)
+        return [_one(single, n, dtype) for n in names]
 
-    make.__name__ = single.__name__[:-len("matrix")] + "matrices" if single.__name__.endswith(
-        "matrix") else single.__name__ + "s"
-    make.__doc__ = f"Several {single.__name__}s, one per name (or an int count)."
+    make.__name__ = name
+    make.__doc__ = "Several variables, one per name (or letter of one string, or an int count)."
     return make
+
+
+def _one(single, name, dtype):
+    return single(name, dtype=dtype) if dtype else single(name)
 
 
 def _prefix(dtype):
@@ -84,16 +100,19 @@ def _prefix(dtype):
 
 
 def _build():
+    """The constructors: plain kinds are functions of (name, dtype); prefixed kinds are
+    ``TensorType`` instances, as in Theano (``T.dscalar == TensorType('float64', ())``), and
+    calling one makes a variable."""
     names = {}
     for kind in PATTERNS:
         names[kind] = _constructor(kind)
-        names[_plural_name(kind)] = _plural(names[kind])
+        names[_plural_name(kind)] = _plural(names[kind], _plural_name(kind))
         for prefix, dtype in PREFIX_DTYPES.items():
             if prefix in "cz":
                 continue
-            single = _constructor(kind, dtype)
+            single = TensorType(dtype, PATTERNS[kind])
             names[prefix + kind] = single
-            names[prefix + _plural_name(kind)] = _plural(single)
+            names[prefix + _plural_name(kind)] = _plural(single, prefix + _plural_name(kind))
     return names
 
 

@@ -26,9 +26,6 @@ def _check_lengths(op, ctx, n, seqs):
     lines = []
     for k, seq in enumerate(seqs):
         length = f"{ctx.name(seq)}.shape[0]"
-        if op.equal_lengths and k > 0:
-            lines.append(f"if ({length} != {n}) " + ctx.fail(
-                "ValueError", op.unequal_lengths_message(k), f"(long){length}", f"(long){n}"))
         lines.append(f"if ({length} < {n}) " + ctx.fail(
             "ValueError", op.short_sequence_message(k), f"(long){n}", f"(long){length}"))
     return lines

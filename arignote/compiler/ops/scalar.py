@@ -468,6 +468,27 @@ class Switch(ScalarOp):
 
 
 @dataclass(frozen=True)
+class Second(ScalarOp):
+    """The second input broadcast against the first (Theano's ``second``). ``fill(x, 0)`` of
+    an ``x`` with no dimension to take a length from builds it so that ``x`` stays an input of
+    the graph, as in Theano; a rewrite drops ``x`` once the function is compiled."""
+
+    nin = 2
+
+    def output_dtypes(self, x, y):
+        return [y]
+
+    def impl(self, x, y):
+        return np.array(np.broadcast_to(y, np.broadcast(x, y).shape))
+
+    def grad(self, inputs, outputs, out_grads):
+        return [None, out_grads[0]]
+
+    def c_expr(self, args, in_dtypes, out_dtype):
+        return f"({args[1]})"
+
+
+@dataclass(frozen=True)
 class Identity(ScalarOp):
     """A copy of the input (``tensor_copy``)."""
 

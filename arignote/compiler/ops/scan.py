@@ -46,7 +46,6 @@ class Scan(Op):
     needs: tuple = ()
     as_while: bool = False
     go_backwards: bool = False
-    equal_lengths: bool = False
     name: str = "scan"
     labels: tuple = ()
     truncate_gradient: int = -1
@@ -198,11 +197,6 @@ class Scan(Op):
     def negative_steps_message(self):
         return f"scan {self.name}: n_steps is negative (%ld)"
 
-    def unequal_lengths_message(self, k):
-        return (f"scan {self.name}: {self._label(k)} gives %ld steps but {self._label(0)} "
-                f"gives %ld: the sequences (after taps) must have the same length (Theano "
-                f"silently ran the shortest: slice the longer one, or pass n_steps)")
-
     def short_sequence_message(self, k):
         return (f"scan {self.name}: n_steps is %ld but {self._label(k)} gives only %ld steps "
                 f"(after taps)")
@@ -221,8 +215,6 @@ class Scan(Op):
         if steps < 0:
             raise ValueError(self.negative_steps_message() % steps)
         for k, length in enumerate(lengths):
-            if self.equal_lengths and k > 0 and length != steps:
-                raise ValueError(self.unequal_lengths_message(k) % (length, steps))
             if length < steps:
                 raise ValueError(self.short_sequence_message(k) % (steps, length))
         return steps

@@ -23,7 +23,7 @@ __all__ = ["shape", "shape_i", "shape_of", "patternbroadcast", "addbroadcast", "
            "flatten", "squeeze", "shape_padleft", "shape_padright", "shape_padaxis",
            "specify_shape", "join", "concatenate", "stack", "stacklists", "horizontal_stack",
            "vertical_stack", "split", "tile", "repeat", "roll", "zeros", "ones", "eye",
-           "identity_like", "arange", "diagonal", "diag"]
+           "identity_like", "arange", "diagonal", "diag", "get_vector_length"]
 
 
 def _int64_scalar(value, what):
@@ -278,6 +278,18 @@ def fill(model, value):
     [7, 7, 7]
     """
     model, value = as_tensor_variable(model), as_tensor_variable(value)
+    if not isinstance(model, Constant) and all(model.broadcastable) and model.ndim <= value.ndim:
+        # No length comes from the model: keep it in the graph (Theano's ``second``), so that
+        # function([x], T.grad(c, x, disconnected_inputs='ignore')) still uses x.
+        from .elemwise import Elemwise
+        from .scalar import Second
+        return Elemwise(Second())(model, value)
+    return fill_shape(model, value)
+
+
+def fill_shape(model, value):
+    """``fill`` built as an ``Alloc`` of ``value`` that reads only the model's lengths."""
+    model, value = as_tensor_variable(model), as_tensor_variable(value)
     ndim = max(model.ndim, value.ndim)
     dims = []
     for axis in range(ndim):
@@ -332,6 +344,40 @@ def _vector_elements(vector):
             elements = _vector_elements(owner.inputs[0])
             return None if elements is None else elements[slice(*entry)]
     return None
+
+
+def get_vector_length(v):
+    """The length of the vector graph ``v``, when it is known while the graph is built.
+
+    Theano's ``T.get_vector_length``: shapes, stacks of scalars, constants, joins and constant
+    slices of those have a known length. Raises ``TypeError`` for a graph that is not a vector
+    and ``ValueError`` when the length is only known at run time.
+
+    >>> import arignote.tensor as T
+    >>> T.get_vector_length(T.matrix().shape)
+    2
+    """
+    v = as_tensor_variable(v)
+    if v.ndim != 1:
+        raise TypeError(f"get_vector_length: {v} is not a vector ({v.type})")
+    if v.broadcastable[0]:
+        return 1
+    if isinstance(v, Constant):
+        return len(np.asarray(v.data))
+    owner = v.owner
+    if owner is not None and isinstance(owner.op, Shape):
+        return owner.inputs[0].ndim
+    if owner is not None and isinstance(owner.op, MakeVector):
+        return len(owner.inputs)
+    if owner is not None and isinstance(owner.op, Join) and owner.inputs[0].ndim == 1:
+        return sum(get_vector_length(part) for part in owner.inputs)
+    from .subtensor import Subtensor
+    if owner is not None and isinstance(owner.op, Subtensor) and len(owner.inputs) == 1 \
+            and len(owner.op.idx_list) == 1:
+        (entry,) = owner.op.idx_list
+        if isinstance(entry, tuple) and all(e is None or isinstance(e, int) for e in entry):
+            return len(range(*slice(*entry).indices(get_vector_length(owner.inputs[0]))))
+    raise ValueError(f"get_vector_length: the length of {v} is only known at run time")
 
 
 def _shape_list(shape, what):

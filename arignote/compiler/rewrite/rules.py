@@ -780,6 +780,7 @@ CANONICALIZE = RuleSet("canonicalize", [
     Rule("neg_of_scaled", (S.Neg, (S.Mul, "x", "c")), _neg_of_scaled),
     NodeRule("canonical_product", _PRODUCT_OPS, _canonical_product),
     Rule("cast_of_cast", (S.Cast, (S.Cast, "x")), _cast_of_cast),
+    Rule("second_to_alloc", (S.Second, "x", "y"), lambda x, y: SH.fill_shape(x, y)),
     Rule("dimshuffle_of_dimshuffle", (DimShuffle, (DimShuffle, "x")), _merge_dimshuffles),
     Rule("identity_dimshuffle", (DimShuffle, "x"), _drop_identity_dimshuffle),
     NodeRule("transpose_of_dot", (DimShuffle,), _transpose_of_dot),

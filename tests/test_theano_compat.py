@@ -1,0 +1,70 @@
+"""Theano 1.0 behaviours that real programs rely on (the compatibility issue's gaps)."""
+
+import numpy as np
+import pytest
+
+import arignote
+import arignote.tensor as T
+
+
+def test_variables_are_true_so_if_not_w_tests_for_none():
+    W = arignote.shared(np.zeros(3))
+    assert bool(W) and bool(T.dmatrix()) and bool(T.constant(0.0))
+    assert not (not W)
+
+
+@pytest.mark.parametrize("compare", [lambda a, b: a < b, lambda a, b: a <= b,
+                                     lambda a, b: a > b, lambda a, b: a >= b])
+def test_comparisons_have_no_truth_value(compare):
+    a, b = T.dscalars("a", "b")
+    with pytest.raises(TypeError, match="no truth value"):
+        bool(compare(a, b))
+    with pytest.raises(TypeError):
+        a < b < 3  # noqa: B015
+
+
+def test_prefixed_constructors_are_tensor_types():
+    x = T.dscalar("x")
+    assert x.type == T.dscalar
+    assert T.TensorType("float64", (False,)) == T.dvector
+    assert isinstance(T.fmatrix, T.TensorType) and T.fmatrix("m").dtype == "float32"
+    assert T.imatrix(name="q").name == "q"
+
+
+def test_plurals_split_a_string_into_letters():
+    assert [v.name for v in T.scalars("xys")] == ["x", "y", "s"]
+    assert [v.name for v in T.matrices("abcd")] == ["a", "b", "c", "d"]
+    assert [v.name for v in T.dvectors("a", "b")] == ["a", "b"]
+    single = T.dscalars("x")
+    assert single.name == "x" and single.type == T.dscalar
+    assert len(T.ivectors(3)) == 3
+
+
+def test_disconnected_gradient_keeps_its_input():
+    x, y = T.dscalars("x", "y")
+    cost = x ** 2
+    g_y = T.grad(cost, y, disconnected_inputs="ignore")
+    f = arignote.function([x, y], [cost, g_y])
+    assert [float(v) for v in f(3.0, 2.0)] == [9.0, 0.0]
+    assert float(arignote.function([y], g_y)(5.0)) == 0.0
+
+
+def test_fill_of_a_scalar_model_broadcasts_the_value():
+    x = T.dscalar("x")
+    np.testing.assert_array_equal(T.fill(x, np.ones(3)).eval({x: 1.0}), np.ones(3))
+    assert int(arignote.function([x], T.fill(x, 5))(3.0)) == 5
+
+
+def test_iterating_a_symbolic_shape():
+    x = T.tensor3()
+    a, b, c = x.shape
+    f = arignote.function([x], [a, b, c])
+    assert [int(v) for v in f(np.zeros((2, 3, 4)))] == [2, 3, 4]
+    assert len(tuple(x.shape[1:])) == 2
+    assert T.get_vector_length(T.stack([a, b])) == 2
+    with pytest.raises(ValueError, match="run time"):
+        T.get_vector_length(T.dvector())
+    with pytest.raises(TypeError, match="unknown length"):
+        tuple(T.dvector())
+    with pytest.raises(TypeError):
+        iter(T.dscalar())
