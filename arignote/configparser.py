@@ -7,6 +7,7 @@ time: ``arignote.config.floatX = 'float32'``.
 """
 
 import os
+import re
 
 _FLOAT_DTYPES = ("float16", "float32", "float64")
 _MODES = ("FAST_RUN", "FAST_COMPILE", "DebugMode", "DEBUG_MODE", "NanGuardMode", "Mode")
@@ -32,16 +33,22 @@ def _boolean(value):
 
 
 def _device(value):
-    if value == "cpu" or value.startswith("cuda") or value.startswith("gpu"):
-        return value
-    raise ValueError(f"must be 'cpu', 'cuda' or 'cudaN'; got {value!r}")
+    """'cpu', 'cuda' or 'cudaN'; Theano's 'gpu' and 'gpuN' are read as 'cuda' and 'cudaN'."""
+    text = str(value).strip()
+    match = re.fullmatch(r"(?:cuda|gpu)(\d*)", text)
+    if text == "cpu":
+        return text
+    if match is not None:
+        return "cuda" + match.group(1)
+    raise ValueError(f"must be 'cpu', 'cuda' or 'cudaN' (Theano's 'gpu', 'gpuN'); got {value!r}")
 
 
 # name -> (default, validator, documentation)
 OPTIONS = {
     "floatX": ("float64", _choice(*_FLOAT_DTYPES),
                "dtype of float variables built without an explicit dtype (T.matrix())."),
-    "device": ("cpu", _device, "where compiled functions run: 'cpu' or 'cuda'."),
+    "device": ("cpu", _device, "where compiled functions and float32 shared variables live: "
+               "'cpu', 'cuda' or 'cudaN' (GPU N)."),
     "mode": ("FAST_RUN", _choice(*_MODES), "default compilation mode of function()."),
     "compiledir": ("", str, "directory of the compile cache (default: the XDG cache dir)."),
     "cast_policy": ("custom", _choice("custom", "numpy+floatX"),
