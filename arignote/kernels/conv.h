@@ -14,7 +14,8 @@
  *     filter gradient: dW (Og x K) += gy . col^T
  * The batch is split across OpenMP threads, each with its own column buffer (and, for the
  * filter gradient, its own accumulator), and each calling a single-threaded GEMM: at these
- * sizes one GEMM per image on each core beats one multithreaded GEMM per image.
+ * sizes one GEMM per image on each core beats one multithreaded GEMM per image.  Images are
+ * handed out dynamically: when another process takes a core, the other thread does more.
  */
 #ifndef ARIGNOTE_CONV_H
 #define ARIGNOTE_CONV_H
@@ -177,6 +178,10 @@ static inline void ag_conv_span(npy_intp offset, npy_intp stride, npy_intp width
     if (*hi < *lo) *hi = *lo;
 }
 
+/* Generated modules build at -O1 (compile time); these loops are worth -O3. */
+#pragma GCC push_options
+#pragma GCC optimize("O3")
+
 #define AG_CONV_DEFINE(T, P)                                                                 \
 /* col (K x P) from one group's channels of one image (Cg x H x W). */                       \
 static void ag_conv_im2col_##T(const ag_conv_geometry *g, const T *image, T *col) {          \
@@ -199,10 +204,13 @@ static void ag_conv_im2col_##T(const ag_conv_geometry *g, const T *image, T *col
                     }                                                                        \
                     const T *src = image + (c * h + yy) * w + x0;                            \
                     for (npy_intp x = 0; x < lo; x++) dst[x] = 0;                            \
-                    if (sw == 1)                                                             \
-                        memcpy(dst + lo, src + lo, (size_t)(hi - lo) * sizeof(T));           \
-                    else                                                                     \
+                    /* Rows are short (10 to 30 entries): a vector loop, not memcpy. */      \
+                    if (sw == 1) {                                                           \
+                        _Pragma("omp simd")                                                  \
+                        for (npy_intp x = lo; x < hi; x++) dst[x] = src[x];                  \
+                    } else {                                                                 \
                         for (npy_intp x = lo; x < hi; x++) dst[x] = src[x * sw];             \
+                    }                                                                        \
                     for (npy_intp x = hi; x < ow; x++) dst[x] = 0;                           \
                 }                                                                            \
             }                                                                                \
@@ -246,7 +254,7 @@ static void ag_conv_forward_##T(const ag_conv_geometry *g, const T *x, const T *
     _Pragma("omp parallel num_threads(threads) if(threads > 1)")                             \
     {                                                                                        \
         T *col = work + (size_t)omp_get_thread_num() * (size_t)(direct ? 0 : k * p);         \
-        _Pragma("omp for schedule(static)")                                                  \
+        _Pragma("omp for schedule(dynamic)")                                                  \
         for (npy_intp n = 0; n < g->batch; n++)                                              \
             for (npy_intp group = 0; group < g->groups; group++) {                           \
                 const T *src = x + n * image + group * cg * g->height * g->width;            \
@@ -271,7 +279,7 @@ static void ag_conv_grad_inputs_##T(const ag_conv_geometry *g, const T *w, const
     _Pragma("omp parallel num_threads(threads) if(threads > 1)")                             \
     {                                                                                        \
         T *col = work + (size_t)omp_get_thread_num() * (size_t)(direct ? 0 : k * p);         \
-        _Pragma("omp for schedule(static)")                                                  \
+        _Pragma("omp for schedule(dynamic)")                                                  \
         for (npy_intp n = 0; n < g->batch; n++) {                                            \
             if (!direct) memset(dx + n * image, 0, (size_t)image * sizeof(T));               \
             for (npy_intp group = 0; group < g->groups; group++) {                           \
@@ -302,7 +310,7 @@ static void ag_conv_grad_weights_##T(const ag_conv_geometry *g, const T *x, cons
         T *col = work + (size_t)omp_get_thread_num() * stride;                               \
         T *acc = col + (direct ? 0 : k * p);                                                 \
         memset(acc, 0, (size_t)total * sizeof(T));                                           \
-        _Pragma("omp for schedule(static)")                                                  \
+        _Pragma("omp for schedule(dynamic)")                                                  \
         for (npy_intp n = 0; n < g->batch; n++)                                              \
             for (npy_intp group = 0; group < g->groups; group++) {                           \
                 const T *src = x + n * image + group * cg * g->height * g->width;            \
@@ -328,6 +336,8 @@ static void ag_conv_grad_weights_##T(const ag_conv_geometry *g, const T *x, cons
 
 AG_CONV_DEFINE(float, s)
 AG_CONV_DEFINE(double, d)
+
+#pragma GCC pop_options
 
 #endif
 #endif

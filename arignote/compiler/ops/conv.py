@@ -395,14 +395,18 @@ def _spatial_of(shape, what):
     return shape[-2:]
 
 
+def _declared(shape):
+    """A full declared shape (4 entries) to check, or None (2 entries or symbolic)."""
+    return tuple(shape) if isinstance(shape, (tuple, list)) and len(shape) == 4 else None
+
+
 def conv2d_grad_wrt_inputs(output_grad, filters, input_shape, filter_shape=None,
                            border_mode="valid", subsample=(1, 1), filter_flip=True,
                            filter_dilation=(1, 1), num_groups=1):
     """The gradient of ``conv2d`` w.r.t. its input (see the user-level docstring in
     ``arignote.tensor.nnet.abstract_conv``)."""
     params = _ConvParams(border_mode, subsample, filter_flip, filter_dilation, num_groups)
-    _check_declared(params, input_shape if isinstance(input_shape, (tuple, list)) else None,
-                    filter_shape)
+    _check_declared(params, _declared(input_shape), filter_shape)
     gy, w = _cast_pair(output_grad, filters)
     return Conv2dGradInputs(**params.params())(w, gy, _spatial_of(input_shape, "input_shape"))
 
@@ -413,8 +417,7 @@ def conv2d_grad_wrt_weights(input, output_grad, filter_shape, input_shape=None,
     """The gradient of ``conv2d`` w.r.t. its filters (see the user-level docstring in
     ``arignote.tensor.nnet.abstract_conv``)."""
     params = _ConvParams(border_mode, subsample, filter_flip, filter_dilation, num_groups)
-    _check_declared(params, input_shape,
-                    filter_shape if isinstance(filter_shape, (tuple, list)) else None)
+    _check_declared(params, input_shape, _declared(filter_shape))
     x, gy = _cast_pair(input, output_grad)
     return Conv2dGradWeights(**params.params())(x, gy, _spatial_of(filter_shape,
                                                                     "filter_shape"))
