@@ -45,7 +45,7 @@ from .build import KERNELS_DIR, CompileError
 __all__ = [
     "CudaError", "CudaUnavailableError", "DeviceArray", "Kernel", "as_device_array",
     "available", "compute_capability", "context", "device_name", "device_ordinal",
-    "device_value", "empty", "host_value", "include_dirs", "is_device_array", "library_path",
+    "device_value", "empty", "fill_zeros", "host_value", "include_dirs", "is_device_array", "library_path",
     "nvrtc_compile", "nvrtc_version", "require", "synchronize", "to_device", "zeros",
 ]
 
@@ -834,7 +834,13 @@ def zeros(shape, dtype, device=None):
     >>> zeros(3, 'float32').get()  # doctest: +SKIP
     array([0., 0., 0.], dtype=float32)
     """
-    array = empty(shape, dtype, device)
+    return fill_zeros(empty(shape, dtype, device))
+
+
+def fill_zeros(array):
+    """Set the bytes of the C-contiguous device ``array`` to zero (in place); return it."""
+    if not array.c_contiguous:
+        raise ValueError("fill_zeros needs a C-contiguous array")
     if array.nbytes:
         _make_current(array.device)
         _check(_LIBS.driver.cuMemsetD8_v2(array.ptr, 0, array.nbytes), "cuMemsetD8")
