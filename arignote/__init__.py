@@ -23,6 +23,9 @@ from .runtime.io import In, Out  # noqa: F401
 from .runtime.mode import Mode  # noqa: F401
 from .runtime.shared import SharedVariable, shared  # noqa: F401
 from . import compile  # noqa: F401
+from . import gof, scalar  # noqa: F401,E402
+from .compiler.graph import Variable  # noqa: F401,E402
+from .tensor import dot  # noqa: F401,E402
 from . import scan_module  # noqa: F401,E402
 from .scan_module import foldl, foldr, map, reduce, scan, scan_checkpoints  # noqa: F401,E402,A004
 

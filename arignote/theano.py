@@ -28,8 +28,6 @@ import sys
 
 # Theano modules whose arignote counterpart has another name.
 ALIASES = {
-    "theano.gof": "arignote.compiler",
-    "theano.gof.graph": "arignote.compiler.graph",
     "theano.gof.op": "arignote.compiler.op",
     "theano.gof.type": "arignote.compiler.types",
     "theano.gof.fg": "arignote.compiler.graph",

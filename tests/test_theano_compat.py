@@ -68,3 +68,44 @@ def test_iterating_a_symbolic_shape():
         tuple(T.dvector())
     with pytest.raises(TypeError):
         iter(T.dscalar())
+
+
+def test_missing_names_of_theano_are_there():
+    import arignote.theano as hook
+    hook.install()
+    try:
+        import theano
+        import theano.gof
+        import theano.scalar
+        import theano.tensor as TT
+        from theano.gof import graph
+        from theano.scalar.basic import Add
+        from theano.tensor.elemwise import DimShuffle, Elemwise
+        from theano.tensor.utils import hash_from_ndarray
+        x = TT.dvector("x")
+        assert theano.dot is TT.dot and isinstance(x, theano.Variable)
+        assert isinstance(x, theano.gof.Variable) and graph.inputs([x * 2])[0] is x
+        assert theano.scalar.upcast("int8", "float32") == "float32"
+        y = Elemwise(Add())(x, x)
+        assert isinstance(y.owner.op, TT.Elemwise)
+        assert DimShuffle((False,), ("x", 0))(x).broadcastable == (True, False)
+        assert TT.sharedvar.SharedVariable is theano.compile.SharedVariable
+        assert len(hash_from_ndarray(np.ones(2))) == 64
+    finally:
+        hook.uninstall()
+
+
+def test_mgrid_and_ogrid_match_numpy():
+    a, b = T.mgrid[0:3, 1:7:2]
+    ref_a, ref_b = np.mgrid[0:3, 1:7:2]
+    np.testing.assert_array_equal(a.eval(), ref_a)
+    np.testing.assert_array_equal(b.eval(), ref_b)
+    n = T.lscalar("n")
+    rows, cols = T.ogrid[0:n, 0:2]
+    f = arignote.function([n], [rows, cols])
+    got = f(4)
+    for value, ref in zip(got, np.ogrid[0:4, 0:2]):
+        np.testing.assert_array_equal(value, ref)
+    np.testing.assert_allclose(T.mgrid[-1:1:5j][0].eval(), np.mgrid[-1:1:5j])
+    with pytest.raises(TypeError, match="slices"):
+        T.mgrid[3]

@@ -84,5 +84,6 @@ def test_install_in_process():
 def test_module_name_mapping():
     assert hook.target_name("theano") == "arignote"
     assert hook.target_name("theano.tensor.nnet") == "arignote.tensor.nnet"
-    assert hook.target_name("theano.gof.graph") == "arignote.compiler.graph"
+    assert hook.target_name("theano.gof.graph") == "arignote.gof.graph"
+    assert hook.target_name("theano.gof.op") == "arignote.compiler.op"
     assert hook.target_name("theanox") is None and hook.target_name("numpy") is None

@@ -21,5 +21,10 @@ from .basic import *  # noqa: F401,F403
 nnet = importlib.import_module(".nnet", __name__)
 shared_randomstreams = importlib.import_module(".shared_randomstreams", __name__)
 signal = importlib.import_module(".signal", __name__)
+elemwise = importlib.import_module(".elemwise", __name__)
+from .elemwise import DimShuffle, Elemwise  # noqa: F401,E402
+from .grid import mgrid, ogrid  # noqa: F401,E402
+utils = importlib.import_module(".utils", __name__)
+sharedvar = importlib.import_module("..runtime.shared", __name__)
 
 as_tensor = as_tensor_variable
