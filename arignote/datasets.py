@@ -212,10 +212,11 @@ def load_cifar10(path, n_valid=0, n_train_batches=5):
     return _split_valid(train_x, train_y, _images(test_pixels), test_y, n_valid, "CIFAR-10")
 
 
-def _synthetic(n, n_test, shape, classes, seed, noise):
+def _synthetic(n, n_test, n_valid, shape, classes, seed, noise):
     """Images of ``classes`` random templates plus noise, clipped to [0, 1]: learnable."""
-    if int(n) < 1 or int(n_test) < 1:
-        raise ValueError(f"synthetic data: n={n} and n_test={n_test} must be positive")
+    if int(n) < 1 or int(n_test) < 1 or int(n_valid) < 0:
+        raise ValueError(f"synthetic data: n={n} and n_test={n_test} must be positive, "
+                         f"n_valid={n_valid} not negative")
     rng = np.random.RandomState(seed)
     templates = rng.rand(classes, *shape).astype(np.float32)
 
@@ -224,12 +225,12 @@ def _synthetic(n, n_test, shape, classes, seed, noise):
         images = templates[labels] + noise * rng.randn(count, *shape).astype(np.float32)
         return np.clip(images, 0, 1).astype(np.float32), labels
 
-    train_x, train_y = draw(int(n))
+    train_x, train_y = draw(int(n) + int(n_valid))
     test_x, test_y = draw(int(n_test))
-    return Dataset(train_x, train_y, test_x, test_y)
+    return _split_valid(train_x, train_y, test_x, test_y, n_valid, "synthetic data")
 
 
-def synthetic_mnist(n=1000, n_test=None, seed=0, noise=0.3):
+def synthetic_mnist(n=1000, n_test=None, seed=0, noise=0.3, n_valid=0):
     """A small MNIST-shaped stand-in: ten random 28×28 templates plus Gaussian noise.
 
     Parameters
@@ -240,6 +241,8 @@ def synthetic_mnist(n=1000, n_test=None, seed=0, noise=0.3):
         Seed of the numpy generator (same seed, same data).
     noise : float
         Standard deviation of the noise added to the templates.
+    n_valid : int
+        Validation images drawn besides the ``n`` training ones (0: no validation set).
 
     Returns
     -------
@@ -252,10 +255,10 @@ def synthetic_mnist(n=1000, n_test=None, seed=0, noise=0.3):
     array([5, 0, 2, 1, 6], dtype=int32)
     """
     n_test = max(1, int(n) // 5) if n_test is None else n_test
-    return _synthetic(n, n_test, (1, 28, 28), 10, seed, noise)
+    return _synthetic(n, n_test, n_valid, (1, 28, 28), 10, seed, noise)
 
 
-def synthetic_cifar10(n=1000, n_test=None, seed=0, noise=0.3):
+def synthetic_cifar10(n=1000, n_test=None, seed=0, noise=0.3, n_valid=0):
     """A small CIFAR-10-shaped stand-in: ten random 3×32×32 templates plus Gaussian noise.
 
     Parameters
@@ -266,6 +269,8 @@ def synthetic_cifar10(n=1000, n_test=None, seed=0, noise=0.3):
         Seed of the numpy generator.
     noise : float
         Standard deviation of the noise added to the templates.
+    n_valid : int
+        Validation images drawn besides the ``n`` training ones (0: no validation set).
 
     Returns
     -------
@@ -278,7 +283,7 @@ def synthetic_cifar10(n=1000, n_test=None, seed=0, noise=0.3):
     (2, 3, 32, 32)
     """
     n_test = max(1, int(n) // 5) if n_test is None else n_test
-    return _synthetic(n, n_test, (3, 32, 32), 10, seed, noise)
+    return _synthetic(n, n_test, n_valid, (3, 32, 32), 10, seed, noise)
 
 
 def shared_dataset(data, dtype=None):

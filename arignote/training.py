@@ -86,8 +86,8 @@ class History:
         return choose(pairs, key=lambda pair: pair[0])
 
     def as_dict(self):
-        """``{'epochs': [records...]}``, ready for ``json.dump``."""
-        return {"epochs": [dict(r) for r in self.records]}
+        """``{"history": [one record per epoch]}``, ready for ``json.dump``."""
+        return {"history": [dict(r) for r in self.records]}
 
     def to_json(self, path, **extra):
         """Write ``as_dict()`` (plus the ``extra`` fields, e.g. a summary) to ``path``."""
@@ -106,6 +106,7 @@ class History:
         """
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
+        from matplotlib.ticker import MaxNLocator
 
         if not self.records:
             raise ValueError("History.plot: nothing recorded yet")
@@ -121,8 +122,12 @@ class History:
                 epochs = [r.get("epoch", i + 1) for i, r in enumerate(self.records) if key in r]
                 axes.plot(epochs, self[key], marker="o" if len(epochs) < 30 else None,
                           label=key)
+            axes.xaxis.set_major_locator(MaxNLocator(integer=True))
             axes.set_xlabel("epoch")
-            axes.set_ylabel("loss" if group is losses else "metric")
+            label = "loss" if group is losses else "metric"
+            if group is others and all("accuracy" in k for k in group):
+                label = "accuracy"
+            axes.set_ylabel(label)
             axes.grid(True, alpha=0.3)
             axes.legend()
         if title:
@@ -154,9 +159,7 @@ def _values(output, count, what):
 
 def _evaluate(name, fn, count, names, limit):
     """The mean of each of ``fn``'s outputs over minibatches ``0 .. count - 1``."""
-    count = count if limit is None else min(count, int(limit))
-    if count < 1:
-        raise ValueError(f"fit: evaluation set {name!r} has no minibatch to evaluate")
+    count = count if limit is None else max(1, min(count, int(limit)))
     totals = np.zeros(len(names))
     for index in range(count):
         totals += _values(fn(index), len(names), f"the evaluation function of {name!r}")
@@ -223,6 +226,9 @@ def fit(train_fn, n_batches, epochs=1, evaluate=None, names=("loss",),
     for name, pair in evaluate.items():
         if not (isinstance(pair, tuple) and len(pair) == 2 and callable(pair[0])):
             raise TypeError(f"fit: evaluate[{name!r}] must be a (function, n_batches) pair")
+        if int(pair[1]) < 1:
+            raise ValueError(f"fit: evaluation set {name!r} holds no whole minibatch "
+                             f"(n_batches={pair[1]}; is the batch size larger than the data?)")
     steps = n_batches if limit_batches is None else max(1, min(n_batches, int(limit_batches)))
     names, eval_names = tuple(names), tuple(eval_names)
     rng = np.random.RandomState(seed)
