@@ -198,7 +198,8 @@ class MaxPoolGrad(_PoolBase):
         for i, (r0, r1, _) in enumerate(rows):
             for j, (c0, c1, _) in enumerate(cols):
                 hit = planes[:, r0:r1, c0:c1] == peaks[:, i, j, None, None]
-                gx[:, r0:r1, c0:c1] += hit * grads[:, i, j, None, None]
+                # a select, not a product: an infinite gradient stays off the non-maxima
+                gx[:, r0:r1, c0:c1] += np.where(hit, grads[:, i, j, None, None], 0)
         return [gx.reshape(x.shape)]
 
     def infer_shape(self, node, input_shapes):
@@ -235,7 +236,7 @@ class DownsampleFactorMaxGradGrad(_PoolBase):
         for i, (r0, r1, _) in enumerate(rows):
             for j, (c0, c1, _) in enumerate(cols):
                 hit = planes[:, r0:r1, c0:c1] == peaks[:, i, j, None, None]
-                out[:, i, j] = (hit * ggx_planes[:, r0:r1, c0:c1]).sum(axis=(1, 2))
+                out[:, i, j] = np.where(hit, ggx_planes[:, r0:r1, c0:c1], 0).sum(axis=(1, 2))
         return [out.reshape(maxout.shape)]
 
     def infer_shape(self, node, input_shapes):
