@@ -227,13 +227,13 @@ def library_path(name):
     errors = []
     for path in candidates:
         try:
-            ctypes.CDLL(path, mode=ctypes.RTLD_GLOBAL)
+            ctypes.CDLL(path)  # loadable here (not a wheel for another platform)
             return path
         except OSError as error:
             errors.append(str(error))
     for soname in loader_names:
         try:
-            ctypes.CDLL(soname, mode=ctypes.RTLD_GLOBAL)
+            ctypes.CDLL(soname)
         except OSError as error:
             errors.append(str(error))
             continue
@@ -858,7 +858,7 @@ def to_device(obj, dtype=None, device=None):
             device is None or int(device) == view.device):
         return view.copy()
     host = view.get() if view is not None else obj
-    host = np.ascontiguousarray(np.asarray(host, dtype=dtype))
+    host = np.asarray(host, dtype=dtype, order="C")  # ascontiguousarray makes 0-d 1-d
     if host.dtype.hasobject or host.dtype.kind not in "biufc":
         raise TypeError(f"cannot place {host.dtype} data on the GPU (numbers only)")
     result = empty(host.shape, host.dtype, device)
