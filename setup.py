@@ -14,6 +14,13 @@ setup(
     python_requires=">=3.10",
     install_requires=["numpy>=1.24", "scipy>=1.10", "sympy>=1.12", "cffi>=1.15",
                       "scipy-openblas32>=0.3.27"],
-    extras_require={"test": ["pytest>=7", "pytest-xdist>=3", "hypothesis>=6"]},
+    # cuda: NVRTC compiles the generated CUDA, cuBLAS runs dot/gemm, cuda-runtime brings the
+    # headers (cuda.h, cuda_fp16.h); libcuda itself comes with the NVIDIA driver.  The test
+    # extra has NVRTC and the headers so that CPU-only CI compile-checks the generated CUDA.
+    extras_require={"test": ["pytest>=7", "pytest-xdist>=3", "hypothesis>=6",
+                             "nvidia-cuda-nvrtc>=13,<14; sys_platform == 'linux'",
+                             "nvidia-cuda-runtime>=13,<14; sys_platform == 'linux'"],
+                    "cuda": ["nvidia-cuda-nvrtc>=13,<14", "nvidia-cuda-runtime>=13,<14",
+                             "nvidia-cublas>=13,<14"]},
     license="BSD-3-Clause",
 )
