@@ -109,3 +109,51 @@ def test_mgrid_and_ogrid_match_numpy():
     np.testing.assert_allclose(T.mgrid[-1:1:5j][0].eval(), np.mgrid[-1:1:5j])
     with pytest.raises(TypeError, match="slices"):
         T.mgrid[3]
+
+
+def test_test_values_find_shape_errors_where_the_graph_is_built(monkeypatch):
+    monkeypatch.setattr(arignote.config, "compute_test_value", "raise")
+    x = T.dmatrix("x")
+    x.tag.test_value = np.ones((3, 4))
+    W = arignote.shared(np.ones((4, 2)), name="W")
+    h = T.tanh(T.dot(x, W))
+    assert h.tag.test_value.shape == (3, 2)
+    out, _ = arignote.scan(lambda row: row * 2, sequences=h)
+    assert out.tag.test_value.shape == (3, 2)
+    with pytest.raises(ValueError, match="test value"):
+        T.dot(h, np.ones((3, 3)))
+    y = T.dvector("y")
+    with pytest.raises(ValueError, match="has no test value"):
+        y + 1
+    monkeypatch.setattr(arignote.config, "compute_test_value", "warn")
+    with pytest.warns(UserWarning, match="has no test value"):
+        y * 2
+
+
+def test_print_test_value(monkeypatch):
+    monkeypatch.setattr(arignote.config, "print_test_value", True)
+    x = T.dvector("x")
+    x.tag.test_value = np.arange(2.0)
+    assert repr(x) == "x\narray([0., 1.])"
+
+
+def test_theano_config_sections():
+    config = arignote.config
+    config.warn.round = True
+    assert config.warn.round is True
+    del config.warn.round
+    assert config.warn.round is False
+    from arignote.configparser import Config
+    parsed = Config({"THEANO_FLAGS": "warn.sum_div_dimshuffle_bug=False,NanGuardMode.inf_is_error=0"
+                                     ",gcc.cxxflags=-O2,lib.cnmem=0.5"})
+    assert parsed.NanGuardMode.inf_is_error is False and parsed.lib.cnmem == 0.5
+    with pytest.raises(AttributeError, match="section"):
+        config.warn = None
+    with pytest.raises(AttributeError, match="no option"):
+        config.warn.no_such_warning = True
+
+
+def test_nanguardmode_takes_its_defaults_from_config(monkeypatch):
+    monkeypatch.setattr(arignote.config.NanGuardMode, "big_is_error", False)
+    mode = arignote.compile.NanGuardMode()
+    assert mode.big_is_error is False and mode.nan_is_error is True

@@ -126,6 +126,10 @@ class Variable:
         return f"<{self.type}>"
 
     def __repr__(self):
+        from ..configparser import config
+        value = getattr(self.tag, "test_value", None)
+        if config.print_test_value and value is not None:
+            return f"{self}\n{value!r}"
         return str(self)
 
     def __reduce_ex__(self, protocol):

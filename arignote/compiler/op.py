@@ -13,7 +13,11 @@ It says, in order:
 - ``connection_pattern(node)`` (optional): which outputs depend differentiably on which inputs.
 """
 
-from .graph import Apply, Variable
+import functools
+import warnings
+
+from ..configparser import config
+from .graph import Apply, Constant, Variable
 
 OP_REGISTRY = {}
 
@@ -40,6 +44,8 @@ class Op:
 
     def __call__(self, *inputs, **kwargs):
         node = self.make_node(*inputs, **kwargs)
+        if config.compute_test_value != "off":
+            compute_test_values(node)
         if len(node.outputs) == 1:
             return node.outputs[0]
         if self.default_output is not None:
@@ -64,6 +70,86 @@ class Op:
         return f"{name}{{{', '.join(shown)}}}" if shown else name
 
     __repr__ = __str__
+
+
+_MISSING = object()
+
+
+def _test_value(variable):
+    """The test value of ``variable``: a constant's data, a shared variable's value, or
+    ``tag.test_value``; ``_MISSING`` when it has none."""
+    if isinstance(variable, Constant):
+        return variable.data
+    if hasattr(variable, "get_value"):
+        return variable.get_value(borrow=True)
+    return getattr(variable.tag, "test_value", _MISSING)
+
+
+def compute_test_values(node):
+    """Theano's test values: run ``node``'s numpy reference on its inputs' test values and
+    store the results as its outputs' ``tag.test_value``, so a bad shape raises where the
+    graph is built. Inputs without one raise, warn or are skipped per
+    ``config.compute_test_value``."""
+    values = [_test_value(v) for v in node.inputs]
+    missing = [v for v, value in zip(node.inputs, values) if value is _MISSING]
+    if missing:
+        message = (f"{node.op}: input {missing[0]} has no test value (config."
+                   f"compute_test_value={config.compute_test_value!r}); set "
+                   f"{missing[0]}.tag.test_value to an array")
+        if config.compute_test_value == "raise":
+            raise ValueError(message)
+        if config.compute_test_value == "warn":
+            warnings.warn(message, stacklevel=3)
+        return
+    try:
+        results = node.op.perform(node, values)
+    except Exception as error:
+        where = f", built at {node.trace}" if node.trace else ""
+        message = f"{error}\n(computing the test value of {node.op}{where})"
+        try:
+            new_error = type(error)(message)
+        except Exception:
+            new_error = ValueError(message)
+        raise new_error from error
+    for variable, value in zip(node.outputs, results):
+        variable.tag.test_value = value
+
+
+def with_test_values(build):
+    """Decorate a graph builder that works on placeholders (scan's step function, its
+    rewrites): no test values inside; afterwards the nodes of what it returns get theirs."""
+    @functools.wraps(build)
+    def wrapper(*args, **kwargs):
+        mode = config.compute_test_value
+        if mode == "off":
+            return build(*args, **kwargs)
+        config.compute_test_value = "off"
+        try:
+            result = build(*args, **kwargs)
+        finally:
+            config.compute_test_value = mode
+        _fill_test_values(result)
+        return result
+    return wrapper
+
+
+def _fill_test_values(result):
+    """Compute the test values of the nodes behind the variables found in ``result``."""
+    from .graph import graph_inputs, io_toposort
+    found = []
+    stack = [result]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, Variable):
+            found.append(item)
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, (list, tuple)):
+            stack.extend(item)
+    for node in io_toposort(graph_inputs(found), found):
+        if not all(hasattr(v.tag, "test_value") for v in node.outputs):
+            compute_test_values(node)
 
 
 def apply(op, inputs, output_types):

@@ -147,9 +147,11 @@ class NanGuardMode(Mode):
                  optimizer="default", linker=None):
         super().__init__(linker, optimizer)
         self.excluded = ("fusion",)  # report the user's own node, not a fused kernel
-        self.nan_is_error = True if nan_is_error is None else nan_is_error
-        self.inf_is_error = True if inf_is_error is None else inf_is_error
-        self.big_is_error = True if big_is_error is None else big_is_error
+        # None takes the default from config.NanGuardMode, as Theano does.
+        defaults = config.NanGuardMode
+        self.nan_is_error = defaults.nan_is_error if nan_is_error is None else nan_is_error
+        self.inf_is_error = defaults.inf_is_error if inf_is_error is None else inf_is_error
+        self.big_is_error = defaults.big_is_error if big_is_error is None else big_is_error
 
     def node_checks(self):
         return (NanGuardCheck(self.nan_is_error, self.inf_is_error, self.big_is_error),)

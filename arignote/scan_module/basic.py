@@ -14,6 +14,7 @@ from ..compiler import dtypes
 from ..compiler import ops as O
 from ..compiler.evaluate import capture, depends_on, frontier
 from ..compiler.graph import Constant, Variable, clone_replace
+from ..compiler.op import with_test_values
 from ..compiler.ops.scan import CheckSteps, Scan, row_type
 from ..compiler.types import TensorType
 from ..compiler.variable import as_tensor_variable
@@ -164,6 +165,7 @@ def _parse_result(result):
     return converted, updates, condition
 
 
+@with_test_values
 def scan(fn, sequences=None, outputs_info=None, non_sequences=None, n_steps=None,
          truncate_gradient=-1, go_backwards=False, mode=None, name=None, profile=False,
          allow_gc=None, strict=False, return_list=False):
