@@ -58,7 +58,7 @@ def _shape_vector(ctx, variable, what):
         f"if (s0_ < 1 || s1_ < 1) {negative}"])
 
 
-def _run(ctx, node, kernel, operands, output, accumulate):
+def _run(ctx, kernel, operands, output, accumulate):
     """Pack the operands, reserve the work space and call ``kernel`` (when the output is
     not empty); ``operands`` are the two array inputs in the kernel's order."""
     out = ctx.name(output)
@@ -101,7 +101,7 @@ def conv2d_code(node, ctx):
         f"{ny}.shape[0] = g_.batch; {ny}.shape[1] = g_.filters; {ny}.shape[2] = g_.out_h; "
         f"{ny}.shape[3] = g_.out_w;",
         ctx.alloc(y),
-        _run(ctx, node, "forward", (x, w), y, accumulate=False)])
+        _run(ctx, "forward", (x, w), y, accumulate=False)])
 
 
 @emitter(conv.Conv2dGradInputs)
@@ -123,7 +123,7 @@ def conv2d_grad_inputs_code(node, ctx):
         f"{nd}.shape[0] = g_.batch; {nd}.shape[1] = g_.channels; {nd}.shape[2] = s0_; "
         f"{nd}.shape[3] = s1_;",
         ctx.alloc(dx),
-        _run(ctx, node, "grad_inputs", (w, gy), dx, accumulate=False)])
+        _run(ctx, "grad_inputs", (w, gy), dx, accumulate=False)])
 
 
 @emitter(conv.Conv2dGradWeights)
@@ -149,7 +149,7 @@ def conv2d_grad_weights_code(node, ctx):
         f"{nd}.shape[0] = g_.filters; {nd}.shape[1] = g_.channels / {groups}; "
         f"{nd}.shape[2] = s0_; {nd}.shape[3] = s1_;",
         ctx.alloc(dw),
-        _run(ctx, node, "grad_weights", (x, gy), dw, accumulate=True)])
+        _run(ctx, "grad_weights", (x, gy), dw, accumulate=True)])
 
 
 for _emit in (conv2d_code, conv2d_grad_inputs_code, conv2d_grad_weights_code):

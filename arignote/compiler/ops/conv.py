@@ -110,6 +110,16 @@ class _ConvParams:
             raise ValueError(f"conv2d: num_groups must be a positive int, got {groups!r}")
         object.__setattr__(self, "num_groups", int(groups))
 
+    def __str__(self):
+        """``Conv2d{valid}``, ``Conv2d{half, subsample=(2, 2)}``: the non-default fields."""
+        mode = self.border_mode
+        shown = ["valid" if mode == (0, 0) else str(mode)]
+        for name, default in (("subsample", (1, 1)), ("filter_flip", True),
+                              ("filter_dilation", (1, 1)), ("num_groups", 1)):
+            if getattr(self, name) != default:
+                shown.append(f"{name}={getattr(self, name)}")
+        return f"{type(self).__name__}{{{', '.join(shown)}}}"
+
     def params(self):
         return dict(border_mode=self.border_mode, subsample=self.subsample,
                     filter_flip=self.filter_flip, filter_dilation=self.filter_dilation,
@@ -335,6 +345,14 @@ class Conv2dGradWeights(_ConvParams, Op):
 
 
 # ------------------------------------------------------------------ user functions
+def _known(shape):
+    """The entries of a declared shape that are ints (symbolic or missing ones: None)."""
+    if shape is None:
+        return (None,) * 4
+    return tuple(int(v) if isinstance(v, (int, np.integer)) and not isinstance(v, bool)
+                 else None for v in shape)
+
+
 def _check_declared(params, input_shape, filter_shape):
     """Check the shapes the user declared (None entries unknown) when building the graph,
     so a mismatch raises at the line that builds the convolution."""
@@ -342,8 +360,8 @@ def _check_declared(params, input_shape, filter_shape):
         if shape is not None and len(tuple(shape)) != 4:
             raise ValueError(f"conv2d: {name} must have 4 entries (None for unknown), got "
                              f"{tuple(shape)!r}")
-    _, c, h, w = tuple(input_shape) if input_shape is not None else (None,) * 4
-    o, cg, kh, kw = tuple(filter_shape) if filter_shape is not None else (None,) * 4
+    _, c, h, w = _known(input_shape)
+    o, cg, kh, kw = _known(filter_shape)
     groups = params.num_groups
     if c is not None and cg is not None and c != cg * groups:
         raise ValueError(f"conv2d: the input has {c} channels but the filters expect {cg} "
