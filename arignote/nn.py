@@ -471,8 +471,9 @@ class Dropout(Layer):
     """Inverted dropout: in training graphs each unit is kept with probability ``1 - p`` and
     scaled by ``1 / (1 - p)``; deterministic graphs pass the input through.
 
-    The mask is a binomial sample of ``MRG_RandomStreams`` (the generator state is a shared
-    variable advanced at each call of the compiled function).
+    The graph is ``T.nnet.dropout(x, p, srng, rescale)``: a binomial mask drawn from the
+    layer's ``MRG_RandomStreams`` in C inside the compiled function (the generator state is a
+    shared variable advanced at each call).
 
     Parameters
     ----------
@@ -517,11 +518,7 @@ class Dropout(Layer):
             return x
         if self.srng is None:
             self._build(None, _DEFAULT_RNG)
-        retain = 1.0 - self.p
-        mask = self.srng.binomial(x.shape, p=retain, dtype=x.dtype)
-        if self.rescale:
-            return x * mask / np.asarray(retain, dtype=x.dtype)
-        return x * mask
+        return T.nnet.dropout(x, p=self.p, srng=self.srng, rescale=self.rescale)
 
     def _describe(self):
         return f"p={self.p}"
