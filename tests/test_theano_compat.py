@@ -157,3 +157,17 @@ def test_nanguardmode_takes_its_defaults_from_config(monkeypatch):
     monkeypatch.setattr(arignote.config.NanGuardMode, "big_is_error", False)
     mode = arignote.compile.NanGuardMode()
     assert mode.big_is_error is False and mode.nan_is_error is True
+
+
+def test_legacy_input_forms():
+    x, w = T.dscalars("x", "w")
+    accumulate = arignote.function([x, ((w, w + x), 0.0)], w * 2)
+    assert [float(accumulate(v)) for v in (1.0, 2.0, 3.0)] == [0.0, 2.0, 6.0]
+    with_default = arignote.function([x, (w, 5.0)], x + w)
+    assert float(with_default(1.0)) == 6.0 and float(with_default(1.0, 2.0)) == 3.0
+    named = arignote.function([x, ("ww", w, 7.0)], x + w)
+    assert float(named(1.0)) == 8.0 and float(named(1.0, ww=1.0)) == 2.0
+    with pytest.raises(TypeError, match="input forms"):
+        arignote.function([x, (w, 1.0, 2.0)], x + w)
+    with pytest.raises(TypeError, match="must be a value"):
+        arignote.function([x, (w, x)], x + w)

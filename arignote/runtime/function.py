@@ -29,6 +29,7 @@ from ..compiler.graph import (
     user_trace,
 )
 from ..compiler.types import TensorType
+from ..compiler.variable import as_tensor_variable
 from ..configparser import config
 from ..compiler.codegen import Unsupported
 from . import build
@@ -195,8 +196,46 @@ def _as_in(spec, index):
                         f"cannot be inputs (remove it from the list)")
     if isinstance(spec, Variable):
         return In(spec)
+    if isinstance(spec, (list, tuple)):
+        return _legacy_in(spec, index)
     raise TypeError(f"input {index} of function() must be a symbolic variable or In, got "
                     f"{type(spec).__name__} {spec!r:.60}")
+
+
+def _legacy_in(spec, index):
+    """Theano's tuple forms of an input: ``(x, default)``, ``((x, update), default)``, each
+    optionally preceded by a name, and ``(In(x), default)``."""
+    items, name = list(spec), None
+    if items and isinstance(items[0], str):
+        name, items = items[0], items[1:]
+    invalid = TypeError(f"input {index} of function(): {spec!r:.80} is not one of Theano's "
+                        f"input forms (x, default), ((x, update), default), (name, x, "
+                        f"default); use In(x, value=..., update=...)")
+    if not items or len(items) > 2:
+        raise invalid
+    value = items[1] if len(items) == 2 else None
+    if isinstance(value, (Variable, In)):
+        raise TypeError(f"input {index} of function(): the default value of {items[0]} must "
+                        f"be a value, not the symbolic {value}")
+    if isinstance(items[0], In):
+        base = copy_module.copy(items[0])
+        if name is not None:
+            base.name = name
+        if len(items) == 2:
+            base.value = value
+        return base
+    update = None
+    if isinstance(items[0], (list, tuple)):
+        if len(items[0]) != 2 or len(items) != 2:
+            raise invalid
+        variable, update = items[0]
+        if not isinstance(update, Variable):
+            update = as_tensor_variable(update)
+    else:
+        variable = items[0]
+    if not isinstance(variable, Variable):
+        raise invalid
+    return In(variable, name=name, value=value, update=update)
 
 
 def _check_inputs(specs):
@@ -277,7 +316,6 @@ def _constant_like(target, value):
 
 
 def _as_update_value(value):
-    from ..compiler.variable import as_tensor_variable
     return as_tensor_variable(value)
 
 
