@@ -260,6 +260,10 @@ class _TensorMethods:
     def take(self, indices, axis=None, mode="raise"):
         return _ops().take(self, indices, axis, mode)
 
+    def transfer(self, target):
+        """This value placed on ``target`` ('cuda', 'cudaN', 'gpu' or 'cpu')."""
+        return _ops().transfer(self, target)
+
     def copy(self, name=None):
         result = _ops().tensor_copy(self)
         result.name = name

@@ -23,8 +23,25 @@
 #define AG_MATH static inline
 #endif
 
+#ifdef __CUDACC_RTC__
+/* NVRTC has no system headers: the math functions are built in, the constants are not. */
+#define DBL_EPSILON 2.2204460492503131e-16
+#define FLT_EPSILON 1.1920928955078125e-07F
+#define INFINITY __int_as_float(0x7f800000)
+#define NAN __int_as_float(0x7fffffff)
+#else
 #include <float.h>
 #include <math.h>
+#endif
+
+#ifdef __CUDACC__
+/* Scalar ops write fmax(x, 0) and copysign(0, y): C converts the int, CUDA's float and
+ * double overloads make the call ambiguous; these exact matches resolve it. */
+static inline __device__ double fmax(double a, int b) { return fmax(a, (double)b); }
+static inline __device__ double fmin(double a, int b) { return fmin(a, (double)b); }
+static inline __device__ double copysign(int a, double b) { return copysign((double)a, b); }
+static inline __device__ double copysign(double a, int b) { return copysign(a, (double)b); }
+#endif
 
 #define AG_PI 3.14159265358979323846
 #define AG_SQRT_PI_2 0.88622692545275801365         /* sqrt(pi) / 2 */

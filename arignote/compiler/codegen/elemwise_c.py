@@ -69,15 +69,13 @@ def _supports(node):
     return True
 
 
-@emitter(Elemwise)
-def elemwise_code(node, ctx):
-    """Shape check, output allocation and the fused loop of one element-wise node."""
-    outputs, inputs = node.outputs, node.inputs
-    ndim = outputs[0].ndim
-    names = [ctx.name(v) for v in inputs]
-    out_names = [ctx.name(v) for v in outputs]
+def broadcast_shape_code(node, ctx, names, out_names):
+    """Statements checking that the inputs' shapes agree (Theano's broadcasting: only
+    dimensions declared broadcastable may differ) and setting the outputs' shapes; shared by
+    the C and CUDA renderers."""
+    inputs = node.inputs
     lines = []
-    for axis in range(ndim):
+    for axis in range(node.outputs[0].ndim):
         sources = [k for k, v in enumerate(inputs) if not v.broadcastable[axis]]
         size = f"{names[sources[0]]}.shape[{axis}]" if sources else "1"
         for k in sources[1:]:
@@ -90,6 +88,17 @@ def elemwise_code(node, ctx):
                     f"ag_shape_str(&{names[k]}, b_, 64)") + " }")
         for out in out_names:
             lines.append(f"{out}.shape[{axis}] = {size};")
+    return lines
+
+
+@emitter(Elemwise)
+def elemwise_code(node, ctx):
+    """Shape check, output allocation and the fused loop of one element-wise node."""
+    outputs, inputs = node.outputs, node.inputs
+    ndim = outputs[0].ndim
+    names = [ctx.name(v) for v in inputs]
+    out_names = [ctx.name(v) for v in outputs]
+    lines = broadcast_shape_code(node, ctx, names, out_names)
     for variable in outputs:
         lines.append(ctx.alloc(variable))
     if ndim == 0:  # a scalar: the expression inline, no loop

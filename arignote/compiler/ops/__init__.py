@@ -11,3 +11,4 @@ from .subtensor import *  # noqa: F401,F403
 from .blas import *  # noqa: F401,F403
 from .nnet import *  # noqa: F401,F403
 from .conv import *  # noqa: F401,F403
+from .transfer import *  # noqa: F401,F403
