@@ -13,7 +13,7 @@ setup(
     package_data={"arignote": ["kernels/*.c", "kernels/*.h", "kernels/*.cu"]},
     python_requires=">=3.10",
     install_requires=["numpy>=1.24", "scipy>=1.10", "sympy>=1.12", "cffi>=1.15",
-                      "scipy-openblas32>=0.3.27"],
+                      "scipy-openblas32>=0.3.27", "tqdm>=4.60", "matplotlib>=3.5"],
     # cuda: NVRTC compiles the generated CUDA, cuBLAS runs dot/gemm, cuda-runtime brings the
     # headers (cuda.h, cuda_fp16.h); libcuda itself comes with the NVIDIA driver.  The test
     # extra has NVRTC and the headers so that CPU-only CI compile-checks the generated CUDA.
