@@ -98,6 +98,19 @@ def test_strided_view_inputs_are_packed():
                                                            mode="sum"))
 
 
+@pytest.mark.parametrize("ws,stride", [((2, 2), None), ((3, 2), (1, 1))])
+def test_nan_and_infinities_in_max_pooling_match_numpy(ws, stride):
+    """A NaN wins its windows (numpy's max), on the 2x2 fast path and the general one."""
+    x = T.dtensor4("x")
+    y = T.signal.pool.pool_2d(x, ws=ws, stride=stride, ignore_border=True)
+    value = np.random.default_rng(7).random((2, 2, 6, 6))
+    value[0, 0, 0, 1] = value[1, 0, 5, 5] = np.nan
+    value[0, 1, 3, 3], value[1, 1, 2, 0] = np.inf, -np.inf
+    got = arignote.function([x], y)(value)
+    np.testing.assert_array_equal(got, pool_reference(value, ws, stride))
+    assert np.isnan(got[0, 0, 0, 0]) and np.isinf(got[0, 1]).any()
+
+
 def test_integer_input_runs_the_reference():
     x = T.imatrix("x")
     y = T.signal.pool.pool_2d(x, ws=(2, 2), ignore_border=True)

@@ -46,6 +46,11 @@ static inline int ag_pool_disjoint(const ag_pool_geom *g) {
     return g->sr >= g->wr && g->sc >= g->wc;
 }
 
+/* The larger of a and b, NaN if either is NaN (numpy's max propagates NaN). */
+#define AG_POOL_MAX2(a, b) ((a) > (b) || (a) != (a) ? (a) : (b))
+/* The larger of a and b when neither is NaN (a max instruction). */
+#define AG_POOL_BIGGER(a, b) ((a) > (b) ? (a) : (b))
+
 /* The common 2x2 window with stride 2 and no padding, on the windows inside the plane. */
 static inline int ag_pool_is_2x2(const ag_pool_geom *g) {
     return g->wr == 2 && g->wc == 2 && g->sr == 2 && g->sc == 2 && g->pr == 0 && g->pc == 0;
@@ -68,21 +73,33 @@ static inline int ag_pool_is_2x2(const ag_pool_geom *g) {
     for (npy_intp p = 0; p < (g)->planes; p++) body
 
 #define AG_DEFINE_POOL(T)                                                                      \
+    /* Whether any of x[0..n) is NaN or infinite (x * 0 is NaN exactly then): one              \
+     * vectorised sum over a plane in cache. */                                                \
+    AG_POOL_PLANE int ag_pool_has_nan_##T(const T *restrict x, npy_intp n) {                   \
+        T probe = 0;                                                                           \
+        _Pragma("omp simd reduction(+:probe)")                                                 \
+        for (npy_intp i = 0; i < n; i++) probe += x[i] * 0;                                    \
+        return probe != probe;                                                                 \
+    }                                                                                          \
+                                                                                               \
     /* One plane: out[w] = reduction of window w of x. */                                      \
     AG_POOL_PLANE void ag_pool_fwd_plane_##T(const T *restrict x, T *restrict out,             \
                                              const ag_pool_geom *g) {                          \
         const npy_intp h = g->h, w = g->w, oh = g->oh, ow = g->ow;                             \
         npy_intp full_r = 0, full_c = 0; /* windows done by the 2x2 path */                    \
-        if (ag_pool_is_2x2(g) && g->mode == AG_POOL_MAX) {                                     \
+        /* NaN must win a max as in numpy; the check that makes it win costs a branch          \
+         * per element, so only planes holding a NaN (or an infinity) take it. */              \
+        const int nan = g->mode == AG_POOL_MAX && ag_pool_has_nan_##T(x, h * w);               \
+        if (ag_pool_is_2x2(g) && g->mode == AG_POOL_MAX && !nan) {                             \
             full_r = oh < h / 2 ? oh : h / 2;                                                  \
             full_c = ow < w / 2 ? ow : w / 2;                                                  \
             for (npy_intp i = 0; i < full_r; i++) {                                            \
                 const T *r0 = x + 2 * i * w, *r1 = r0 + w;                                     \
                 T *o = out + i * ow;                                                           \
                 for (npy_intp j = 0; j < full_c; j++) {                                        \
-                    const T a = r0[2 * j] > r0[2 * j + 1] ? r0[2 * j] : r0[2 * j + 1];         \
-                    const T b = r1[2 * j] > r1[2 * j + 1] ? r1[2 * j] : r1[2 * j + 1];         \
-                    o[j] = a > b ? a : b;                                                      \
+                    const T a = AG_POOL_BIGGER(r0[2 * j], r0[2 * j + 1]);                      \
+                    const T b = AG_POOL_BIGGER(r1[2 * j], r1[2 * j + 1]);                      \
+                    o[j] = AG_POOL_BIGGER(a, b);                                               \
                 }                                                                              \
             }                                                                                  \
         }                                                                                      \
@@ -97,7 +114,8 @@ static inline int ag_pool_is_2x2(const ag_pool_geom *g) {
                     acc = x[r_lo * w + c_lo];                                                  \
                     for (npy_intp r = r_lo; r < r_hi; r++)                                     \
                         for (npy_intp c = c_lo; c < c_hi; c++)                                 \
-                            acc = x[r * w + c] > acc ? x[r * w + c] : acc;                     \
+                            acc = nan ? AG_POOL_MAX2(acc, x[r * w + c])                        \
+                                      : AG_POOL_BIGGER(acc, x[r * w + c]);                     \
                 } else {                                                                       \
                     acc = 0;                                                                   \
                     for (npy_intp r = r_lo; r < r_hi; r++)                                     \
@@ -113,7 +131,7 @@ static inline int ag_pool_is_2x2(const ag_pool_geom *g) {
                                                                                                \
     /* One plane: gx[e] = sum of gz[w] over the windows w containing e with                    \
      * x[e] == maxout[w]. */                                                                   \
-    AG_POOL_PLANE void ag_pool_max_grad_plane_##T(const T *restrict x, const T *restrict maxout, \
+    AG_POOL_PLANE void ag_pool_max_grad_plane_##T(const T *restrict x, const T *restrict maxout,\
                                                   const T *restrict gz,                        \
                                                   T *restrict gx, const ag_pool_geom *g) {     \
         const npy_intp h = g->h, w = g->w, oh = g->oh, ow = g->ow;                             \
