@@ -31,7 +31,8 @@ from .runtime.shared import shared
 
 __all__ = ["Dataset", "load_mnist", "load_cifar10", "synthetic_mnist", "synthetic_cifar10",
            "shared_dataset", "load_cifar10_shared", "load_mnist_shared", "batch_givens",
-           "n_batches", "default_data_path", "MNIST_FILES", "CIFAR10_TRAIN_BATCHES", "CIFAR10_TEST_BATCH"]
+           "n_batches", "default_data_path", "MNIST_FILES", "CIFAR10_TRAIN_BATCHES",
+           "CIFAR10_TEST_BATCH"]
 
 MNIST_FILES = {"train_x": "train-images-idx3-ubyte.gz", "train_y": "train-labels-idx1-ubyte.gz",
                "test_x": "t10k-images-idx3-ubyte.gz", "test_y": "t10k-labels-idx1-ubyte.gz"}
