@@ -37,7 +37,7 @@ from .clinker import C_LINKERS, BackendComparison, native_linker
 from .io import In, Out
 from .mode import get_mode
 from .profiling import ProfileStats
-from .shared import Container, SharedVariable, shared
+from .shared import Container, DeviceContainer, SharedVariable, shared
 
 __all__ = ["Function", "FunctionMaker", "MissingInputError", "UnusedInputError", "function"]
 
@@ -512,10 +512,14 @@ class FunctionMaker:
         linked = time.perf_counter()
         self.linker = mode.make_linker(fgraph, profile)
         self.native = None
+        self.on_gpu = _on_gpu(inputs)
         if isinstance(mode.linker, str) and mode.linker in C_LINKERS and \
                 not mode.node_checks():
-            self.native = native_linker(fgraph, inputs, n_out, self.update_inputs, single,
-                                        profile=profile is not None)
+            if self.on_gpu and profile is None:
+                self.native = _cuda_linker(fgraph, inputs, n_out, self.update_inputs, single)
+            if self.native is None and not self.on_gpu:
+                self.native = native_linker(fgraph, inputs, n_out, self.update_inputs, single,
+                                            profile=profile is not None)
         self.comparison = None
         if getattr(mode, "compare_with_c", False) and build.find_compiler() is not None:
             try:
@@ -590,11 +594,17 @@ class Function:
             self._positions[spec.variable] = index
             self._positions.setdefault(fgraph.inputs[index], index)
         self._run = maker.linker.make_thunk()
+        if maker.on_gpu and maker.native is None:
+            self._run = _on_host(self._run)
         self._crun = self._cstate = None
         if maker.native is not None:
             self._n_args = maker.native.n_args
             cells = tuple(c.storage for c in self.input_storage[self._n_args:])
             self._crun, self._cstate = maker.native.make(cells)
+            adapt = getattr(maker.native, "adapt_filters", None)
+            if adapt is not None:  # the CUDA linker takes device arrays of any library
+                types = [c.type for c in self.input_storage[:self._n_args]]
+                self._filters[:self._n_args] = adapt(self._filters[:self._n_args], types)
             if self.profile is not None:
                 self.profile.add_linker(maker.native.timings(self._cstate))
         self._plain = not self._return_none and self._output_keys is None
@@ -697,6 +707,10 @@ class Function:
         n_out = self._n_outputs
         for container, value in zip(self._update_containers, outputs[n_out:]):
             container.storage[0] = value
+        if self.maker.on_gpu:  # the reference backend's new values go back to the GPU
+            for container in self._update_containers:
+                if isinstance(container, DeviceContainer):
+                    container.storage[0] = container.filter(container.storage[0])
         del outputs[n_out:]
         if self._single:
             return outputs[0]
@@ -881,6 +895,35 @@ class Function:
 
     def __repr__(self):
         return f"<Function {self.name or ''}>".replace(" >", ">")
+
+
+def _on_gpu(specs):
+    """Whether the function runs on the GPU (config.device, or GPU shared variables)."""
+    if not str(config.device).startswith(("cuda", "gpu")) and not any(
+            spec.shared and isinstance(spec.variable.container, DeviceContainer)
+            for spec in specs):
+        return False
+    from . import cudalinker
+    return cudalinker.wants_cuda(specs)
+
+
+def _cuda_linker(fgraph, specs, n_out, update_inputs, single):
+    """The CUDA linker of a function that runs on the GPU; None when its graph cannot be
+    rendered (it then runs on the reference backend, values converted at the boundary)."""
+    from . import cudalinker
+    try:
+        return cudalinker.cuda_linker(fgraph, specs, n_out, update_inputs, single)
+    except Unsupported:
+        return None
+
+
+def _on_host(run):
+    """The reference backend's thunk with device values copied to the host first."""
+    from .cuda import host_value
+
+    def thunk(values):
+        return run([host_value(v) for v in values])
+    return thunk
 
 
 def _without_update(spec):
