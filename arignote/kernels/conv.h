@@ -32,7 +32,7 @@ typedef struct {
 
 enum { AG_CONV_EXPLICIT = 0, AG_CONV_FULL = 1, AG_CONV_HALF = 2 };
 
-/* Fills `g` from the sizes of a call; `group_channels` is C / groups as the filters say.
+/* Fills `g` from the sizes of a call and computes the padding and the output size.
  * `border` is one of AG_CONV_*; pad_h and pad_w are used when it is AG_CONV_EXPLICIT. */
 static inline void ag_conv_init(ag_conv_geometry *g, npy_intp batch, npy_intp channels,
                                 npy_intp height, npy_intp width, npy_intp filters,
@@ -94,6 +94,13 @@ static inline int ag_conv_check(const ag_conv_geometry *g, npy_intp group_channe
                  rows ? "rows" : "columns");
         return -1;
     }
+    /* The GEMM sizes are ints (the LP64 OpenBLAS interface). */
+    const npy_intp rows = g->channels / g->groups * g->kernel_h * g->kernel_w;
+    if (rows > INT_MAX || g->out_h * g->out_w > INT_MAX || g->filters > INT_MAX) {
+        snprintf(message, size, "conv2d: a column matrix of %ld x %ld is too large for BLAS's "
+                 "32-bit sizes", (long)rows, (long)(g->out_h * g->out_w));
+        return -1;
+    }
     if (out_h >= 0 && (out_h != g->out_h || out_w != g->out_w)) {
         snprintf(message, size, "conv2d gradient: the output gradient has spatial shape "
                  "(%ld, %ld) but an image of %ld x %ld convolved with %ld x %ld filters "
@@ -123,8 +130,8 @@ static inline int ag_conv_threads(const ag_conv_geometry *g) {
     return threads;
 }
 
-/* Elements of work space a call needs (`accumulate`: the filter gradient's per-thread
- * accumulators); 0 with errno-style failure reported as SIZE_MAX on overflow. */
+/* Elements of work space a call needs (`accumulate`: with the filter gradient's per-thread
+ * accumulators), or SIZE_MAX when the count overflows. */
 static inline size_t ag_conv_work_elements(const ag_conv_geometry *g, int accumulate) {
     size_t col = 0, acc = 0, per_thread, total;
     if (!ag_conv_direct(g) &&
