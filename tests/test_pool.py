@@ -146,6 +146,19 @@ def test_second_derivative_of_max_pool():
     np.testing.assert_allclose(c_value, reference, rtol=1e-12)
 
 
+@pytest.mark.parametrize("mode", ["max", "average_inc_pad"])
+def test_rop_matches_a_directional_derivative(mode):
+    """T.Rop through pooling (built from the gradient ops): J v against central differences."""
+    x, direction = T.dtensor4("x"), T.dtensor4("v")
+    y = _pool(x, (2, 3), (1, 2), (1, 1), True, mode)
+    jv = arignote.function([x, direction], T.Rop(y, x, direction))
+    forward = arignote.function([x], y)
+    rng = np.random.default_rng(8)
+    point, step = rng.random((2, 2, 5, 6)), rng.random((2, 2, 5, 6))
+    numeric = (forward(point + 1e-6 * step) - forward(point - 1e-6 * step)) / 2e-6
+    np.testing.assert_allclose(jv(point, step), numeric, rtol=1e-6, atol=1e-8)
+
+
 @pytest.mark.parametrize("op,inputs", [
     (MaxPoolGrad(ws=(2, 2), stride=(1, 1), pad=(1, 0), ignore_border=True), 3),
     (DownsampleFactorMaxGradGrad(ws=(3, 2), stride=(2, 2), pad=(0, 0), ignore_border=False), 3),
