@@ -3,11 +3,11 @@
 Takes strings (source text, module name, output path) and flags; knows nothing of graphs.
 """
 
+import errno
 import functools
 import hashlib
 import os
 import platform
-import shlex
 import shutil
 import subprocess
 import sys
@@ -111,6 +111,28 @@ def identity(compiler):
     ])
 
 
+# Run detached by precompiled_header: compile the header, record its SHA-256, move the
+# directory into place, and always remove the scratch directory and the marker.
+_PCH_BUILDER = """
+import hashlib, os, shutil, subprocess, sys
+scratch, directory, marker, command = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
+try:
+    if subprocess.run(command).returncode == 0:
+        gch = os.path.join(scratch, "runtime.h.gch")
+        with open(gch, "rb") as handle:
+            digest = hashlib.sha256(handle.read()).hexdigest()
+        with open(gch + ".sha256", "w") as handle:
+            handle.write(digest)
+        os.rename(scratch, directory)
+finally:
+    shutil.rmtree(scratch, ignore_errors=True)
+    try:
+        os.unlink(marker)
+    except OSError:
+        pass
+"""
+
+
 def precompiled_header(compiler, cache_root):
     """Directory holding ``runtime.h.gch`` for these flags, or None while it does not exist.
 
@@ -140,11 +162,11 @@ def precompiled_header(compiler, cache_root):
     command = [compiler, *BASE_FLAGS, *blas_compile, *include_flags(), "-x", "c-header",
                os.path.join(KERNELS_DIR, "runtime.h"), "-o",
                os.path.join(scratch, "runtime.h.gch")]
-    script = (f"{shlex.join(command)} && mv {shlex.quote(scratch)} {shlex.quote(directory)}; "
-              f"rm -rf {shlex.quote(scratch)} {shlex.quote(marker)}")
-    subprocess.Popen(["/bin/sh", "-c", script], stdin=subprocess.DEVNULL,
-                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                     start_new_session=True)
+    # The digest beside the header lets every user of it check that it is complete and
+    # untouched (cache.verified_pch): a truncated header would break every later compile.
+    subprocess.Popen([sys.executable, "-c", _PCH_BUILDER, scratch, directory, marker, *command],
+                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                     stderr=subprocess.DEVNULL, start_new_session=True)
     return None
 
 
@@ -152,8 +174,11 @@ def compile_module(source, module_name, output_path, compiler, pch_dir=None):
     """Compile ``source`` into the extension module ``output_path`` named ``module_name``."""
     directory = os.path.dirname(output_path)
     source_path = os.path.join(directory, "source.c")
-    with open(source_path, "w", encoding="utf-8") as handle:
-        handle.write(source)
+    try:
+        with open(source_path, "w", encoding="utf-8") as handle:
+            handle.write(source)
+    except OSError as error:
+        raise _environment_error(error.errno, directory) from error
     blas_compile, blas_link = blas_flags()
     includes = ([f"-I{pch_dir}"] if pch_dir else []) + include_flags()
     command = [compiler, *BASE_FLAGS, *blas_compile, *includes, "-shared",
@@ -161,6 +186,18 @@ def compile_module(source, module_name, output_path, compiler, pch_dir=None):
                source_path, "-o", output_path, *blas_link, "-lm"]
     result = subprocess.run(command, capture_output=True, text=True)
     if result.returncode != 0:
+        for code, text in ((errno.ENOSPC, "No space left on device"),
+                           (errno.EDQUOT, "Disk quota exceeded")):
+            if text in result.stderr:
+                raise _environment_error(code, directory)
         raise CompileError(f"C compilation failed ({' '.join(command)}):\n"
                            f"{result.stderr[-4000:]}")
     return output_path
+
+
+def _environment_error(code, directory):
+    """A clear OSError for a build that failed because of the disk, not the code."""
+    reason = os.strerror(code) if code else "cannot write"
+    return OSError(code, f"cannot build a compiled module in {directory}: {reason}. Free "
+                         f"space there, or point the compile cache elsewhere with "
+                         f"ARIGNOTE_FLAGS=compiledir=/path")

@@ -34,6 +34,33 @@ class CacheDirectoryError(RuntimeError):
     """The cache directory is unsafe (writable by others) or unusable."""
 
 
+def check_owned(path, what="cache entry"):
+    """Refuse ``path`` unless it is a real file or directory (not a link) owned by this user
+    and writable only by them: code is loaded from the cache, so nobody else may plant it."""
+    try:
+        info = os.lstat(path)
+    except OSError as error:
+        raise CacheDirectoryError(f"the {what} {path} cannot be read: {error}") from None
+    if stat.S_ISLNK(info.st_mode):
+        raise CacheDirectoryError(f"the {what} {path} is a symbolic link; arignote does not "
+                                  f"follow links in its cache. Remove it: rm {path}")
+    if hasattr(os, "getuid") and info.st_uid != os.getuid():
+        raise CacheDirectoryError(f"the {what} {path} belongs to another user; arignote will "
+                                  f"not load code from it. Remove it: rm -r {path}")
+    if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        raise CacheDirectoryError(f"the {what} {path} is writable by other users; arignote "
+                                  f"will not load code from it. Remove it: rm -r {path}")
+    return info
+
+
+def _is_real_directory(path):
+    """A directory that is not a symbolic link (listing and clearing never follow links)."""
+    try:
+        return stat.S_ISDIR(os.lstat(path).st_mode)
+    except OSError:
+        return False
+
+
 def cache_root():
     """The cache directory: ``config.compiledir``, else ``$XDG_CACHE_HOME/arignote``."""
     if config.compiledir:
@@ -46,6 +73,9 @@ def ensure_root(root=None):
     """Create the cache directory private (0700); refuse one writable by other users."""
     root = root or cache_root()
     os.makedirs(root, mode=0o700, exist_ok=True)
+    if os.path.islink(root):
+        raise CacheDirectoryError(f"the compile cache {root} is a symbolic link; point "
+                                  f"compiledir at the real directory")
     info = os.stat(root)
     if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
         raise CacheDirectoryError(
@@ -82,12 +112,21 @@ def _file_digest(path):
 
 def _valid(entry, key):
     """True when the entry holds a complete module whose checksum matches its record."""
+    if not os.path.lexists(entry):
+        return False
+    check_owned(os.path.dirname(entry), "cache directory")
+    check_owned(entry)
     try:
-        with open(os.path.join(entry, "meta.json"), encoding="utf-8") as handle:
+        meta_path = os.path.join(entry, "meta.json")
+        check_owned(meta_path, "cache record")
+        with open(meta_path, encoding="utf-8") as handle:
             meta = json.load(handle)
-        module_path = os.path.join(entry, meta["module"])
+        module_path = os.path.join(entry, os.path.basename(meta["module"]))
+        check_owned(module_path, "compiled module")
         return meta.get("key") == key and _file_digest(module_path) == meta["sha256"]
-    except (OSError, ValueError, KeyError):
+    except CacheDirectoryError:
+        raise
+    except (OSError, ValueError, KeyError, TypeError):
         return False
 
 
@@ -110,14 +149,20 @@ def get_module(source, compiler=None):
         return module
     root = ensure_root()
     entry = _entry_dir(root, key)
+    built = False
     if not _valid(entry, key):
         _build_entry(root, entry, key, source, compiler)
+        built = True
     try:
         os.utime(os.path.join(entry, "meta.json"))
     except OSError:
         pass
     module = _load(entry, key)
     _LOADED[key] = module
+    # Evict only once the new module is loaded, and never the entry just used: with a small
+    # bound the entry could otherwise go between its build and its load.
+    if built and random.random() < EVICT_CHECK_PROBABILITY:
+        evict(root, keep=(entry,))
     return module
 
 
@@ -131,13 +176,21 @@ def _build_entry(root, entry, key, source, compiler):
                 return
             if os.path.exists(entry):
                 _discard(entry)
-            pch = build.precompiled_header(compiler, root)
+            pch = verified_pch(build.precompiled_header(compiler, root))
             scratch = tempfile.mkdtemp(prefix="build-", dir=os.path.dirname(entry))
             try:
                 name = _module_name(key)
                 module_file = name + (build.sysconfig.get_config_var("EXT_SUFFIX") or ".so")
                 path = os.path.join(scratch, module_file)
-                build.compile_module(source, name, path, compiler, pch)
+                try:
+                    build.compile_module(source, name, path, compiler, pch)
+                except build.CompileError:
+                    if pch is None:
+                        raise
+                    # A header that verifies can still be unusable (another compiler build):
+                    # drop it and compile without it; a fresh one is built in the background.
+                    _discard(pch)
+                    build.compile_module(source, name, path, compiler, None)
                 meta = {"key": key, "module": module_file, "sha256": _file_digest(path),
                         "created": time.time(), "compiler": compiler}
                 with open(os.path.join(scratch, "meta.json"), "w", encoding="utf-8") as handle:
@@ -148,11 +201,48 @@ def _build_entry(root, entry, key, source, compiler):
                     shutil.rmtree(scratch, ignore_errors=True)
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
-    if random.random() < EVICT_CHECK_PROBABILITY:
-        evict(root)
+
+
+_VERIFIED_PCH = {}
+
+
+def verified_pch(directory):
+    """``directory`` if its precompiled header is ours and matches the digest its builder
+    recorded, else None (a bad one is removed, and rebuilt by the next compile)."""
+    if directory is None:
+        return None
+    gch = os.path.join(directory, "runtime.h.gch")
+    try:
+        check_owned(directory, "precompiled header directory")
+        info = check_owned(gch, "precompiled header")
+        stamp = (info.st_ino, info.st_size, info.st_mtime_ns)
+        if _VERIFIED_PCH.get(gch) == stamp:
+            return directory
+        with open(gch + ".sha256", encoding="ascii") as handle:
+            recorded = handle.read().strip()
+        if recorded and recorded == _file_digest(gch):
+            _VERIFIED_PCH[gch] = stamp
+            return directory
+    except (CacheDirectoryError, OSError):
+        pass
+    _VERIFIED_PCH.pop(gch, None)
+    _discard(directory)
+    return None
 
 
 def _discard(entry):
+    if os.path.islink(entry):  # a planted link: remove the link, never what it points to
+        try:
+            os.unlink(entry)
+        except OSError:
+            pass
+        return
+    if not _is_real_directory(entry):
+        try:
+            os.unlink(entry)
+        except OSError:
+            pass
+        return
     trash = f"{entry}.old-{os.getpid()}-{time.monotonic_ns()}"
     try:
         os.rename(entry, trash)
@@ -165,16 +255,17 @@ def entries(root=None):
     """``[(path, bytes, last_used)]`` of every complete entry."""
     root = root or cache_root()
     found = []
-    if not os.path.isdir(root):
+    if not _is_real_directory(root):
         return found
     for prefix in sorted(os.listdir(root)):
         directory = os.path.join(root, prefix)
-        if len(prefix) != 2 or not os.path.isdir(directory):
+        if len(prefix) != 2 or not _is_real_directory(directory):
             continue
         for name in sorted(os.listdir(directory)):
-            if len(name) != 64:  # build-, .lock and .old- names are not entries
-                continue
             entry = os.path.join(directory, name)
+            # build-, .lock and .old- names are not entries; links are never followed
+            if len(name) != 64 or not _is_real_directory(entry):
+                continue
             meta = os.path.join(entry, "meta.json")
             try:  # other processes build and discard entries concurrently
                 size = sum(os.path.getsize(os.path.join(entry, f)) for f in os.listdir(entry))
@@ -184,22 +275,30 @@ def entries(root=None):
     return found
 
 
-def evict(root=None, max_bytes=None):
-    """Remove least-recently-used entries until the cache fits in ``max_bytes``."""
+def evict(root=None, max_bytes=None, keep=()):
+    """Remove least-recently-used entries (except those in ``keep``) until the cache fits
+    in ``max_bytes``."""
     max_bytes = max_bytes or int(os.environ.get("ARIGNOTE_CACHE_MAX_BYTES", DEFAULT_MAX_BYTES))
     found = sorted(entries(root), key=lambda e: e[2])
     total = sum(size for _, size, _ in found)
     for entry, size, _ in found:
         if total <= max_bytes:
             break
+        if entry in keep:
+            continue
         _discard(entry)
         total -= size
 
 
 def clear(root=None):
+    """Remove every entry and every precompiled header (links are removed, not followed)."""
     root = root or cache_root()
     for entry, _, _ in entries(root):
         _discard(entry)
+    if _is_real_directory(root):
+        for name in os.listdir(root):
+            if name.startswith("pch-"):
+                _discard(os.path.join(root, name))
     _LOADED.clear()
 
 
