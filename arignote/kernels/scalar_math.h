@@ -41,6 +41,26 @@ static inline __device__ double fmax(double a, int b) { return fmax(a, (double)b
 static inline __device__ double fmin(double a, int b) { return fmin(a, (double)b); }
 static inline __device__ double copysign(int a, double b) { return copysign((double)a, b); }
 static inline __device__ double copysign(double a, int b) { return copysign(a, (double)b); }
+/* C converts an integer argument of a double function to double; CUDA finds the float and
+ * double overloads equally good.  Integer overloads make the C meaning exact. */
+#define AG_INT_OVERLOADS(F)                                                                   \
+    static inline __device__ double F(signed char a) { return F((double)a); }                \
+    static inline __device__ double F(unsigned char a) { return F((double)a); }              \
+    static inline __device__ double F(short a) { return F((double)a); }                      \
+    static inline __device__ double F(unsigned short a) { return F((double)a); }             \
+    static inline __device__ double F(int a) { return F((double)a); }                        \
+    static inline __device__ double F(unsigned int a) { return F((double)a); }               \
+    static inline __device__ double F(long long a) { return F((double)a); }                  \
+    static inline __device__ double F(unsigned long long a) { return F((double)a); }
+AG_INT_OVERLOADS(floor) AG_INT_OVERLOADS(ceil) AG_INT_OVERLOADS(trunc) AG_INT_OVERLOADS(rint)
+AG_INT_OVERLOADS(round) AG_INT_OVERLOADS(sqrt) AG_INT_OVERLOADS(exp) AG_INT_OVERLOADS(exp2)
+AG_INT_OVERLOADS(expm1) AG_INT_OVERLOADS(log) AG_INT_OVERLOADS(log2) AG_INT_OVERLOADS(log10)
+AG_INT_OVERLOADS(log1p) AG_INT_OVERLOADS(sin) AG_INT_OVERLOADS(cos) AG_INT_OVERLOADS(tan)
+AG_INT_OVERLOADS(asin) AG_INT_OVERLOADS(acos) AG_INT_OVERLOADS(atan) AG_INT_OVERLOADS(sinh)
+AG_INT_OVERLOADS(cosh) AG_INT_OVERLOADS(tanh) AG_INT_OVERLOADS(asinh) AG_INT_OVERLOADS(acosh)
+AG_INT_OVERLOADS(atanh) AG_INT_OVERLOADS(erf) AG_INT_OVERLOADS(erfc) AG_INT_OVERLOADS(lgamma)
+AG_INT_OVERLOADS(tgamma) AG_INT_OVERLOADS(cbrt) AG_INT_OVERLOADS(fabs)
+#undef AG_INT_OVERLOADS
 #endif
 
 #define AG_PI 3.14159265358979323846
