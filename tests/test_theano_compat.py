@@ -171,3 +171,43 @@ def test_legacy_input_forms():
         arignote.function([x, (w, 1.0, 2.0)], x + w)
     with pytest.raises(TypeError, match="must be a value"):
         arignote.function([x, (w, x)], x + w)
+
+
+@pytest.mark.parametrize("x_dtype, y_dtype, x_ndim, y_ndim", [
+    ("float32", "float64", 2, 2), ("float64", "float32", 2, 1), ("int64", "float32", 1, 2),
+    ("float32", "int32", 2, 2), ("int8", "float64", 1, 1), ("float32", "float64", 1, 1)])
+def test_dot_of_mixed_dtypes_runs_in_c_and_matches_numpy(x_dtype, y_dtype, x_ndim, y_ndim):
+    from arignote.compiler.ops.blas import Dot
+    x = T.TensorType(x_dtype, (False,) * x_ndim)("x")
+    y = T.TensorType(y_dtype, (False,) * y_ndim)("y")
+    f = arignote.function([x, y], T.dot(x, y))
+    if f.maker.native is None:
+        pytest.skip("no C compiler: the function runs on the reference backend")
+    plan = f.maker.native.plan
+    assert not plan.fallback_nodes, f"{plan.fallback_nodes} run through perform"
+    assert any(type(n.op).__name__ in ("Dot", "Gemm") and n.inputs[0].dtype == n.inputs[1].dtype
+               for n in f.maker.fgraph.apply_nodes)
+    assert not any(isinstance(n.op, Dot) and n.inputs[0].dtype != n.inputs[1].dtype
+                   for n in f.maker.fgraph.apply_nodes)
+    rng = np.random.default_rng(3)
+    a = (rng.random((4, 5)[2 - x_ndim:]) * 10).astype(x_dtype)
+    b = (rng.random((5, 3)[:y_ndim]) * 10).astype(y_dtype)
+    result, expected = f(a, b), np.dot(a, b)
+    assert result.dtype == expected.dtype
+    np.testing.assert_allclose(result, expected, rtol=1e-5 if result.dtype == "float32" else 1e-12)
+
+
+def test_mixed_dtype_mlp_step_has_no_python_node():
+    x = T.fmatrix("x")
+    w = arignote.shared(np.full((6, 4), 0.1), name="w")
+    cost = T.sum(T.tanh(T.dot(x, w)) ** 2)
+    step = arignote.function([x], cost, updates=[(w, w - 0.1 * T.grad(cost, w))])
+    if step.maker.native is None:
+        pytest.skip("no C compiler: the function runs on the reference backend")
+    assert step.maker.native.plan.fallback_nodes == []
+    data = np.arange(12, dtype="float32").reshape(2, 6) / 12
+    w0 = w.get_value()
+    expected = np.sum(np.tanh(data.astype("float64") @ w0) ** 2)
+    np.testing.assert_allclose(step(data), expected, rtol=1e-12)
+    grad = data.T.astype("float64") @ (2 * np.tanh(data @ w0) * (1 - np.tanh(data @ w0) ** 2))
+    np.testing.assert_allclose(w.get_value(), w0 - 0.1 * grad, rtol=1e-10)

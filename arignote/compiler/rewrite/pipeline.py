@@ -30,6 +30,7 @@ PASSES = [
     ("constant_fold_again", merge.constant_fold),
     ("scan_save_memory", scan_rules.scan_save_memory),
     ("share_softmax", specialize.share_softmax),
+    ("upcast_dot_operands", specialize.upcast_dot_operands),
     ("gemm", specialize.specialize_gemm),
     ("fusion", fusion.fuse),
     ("reduce_fusion", specialize.fuse_reductions),

@@ -69,6 +69,27 @@ def _scaled_dot(fgraph, variable):
     return None
 
 
+def upcast_dot_operands(fgraph):
+    """``dot(x, y)`` of operands of different dtypes with a float result becomes the dot of
+    both cast to that dtype, as numpy computes it: then BLAS's float32 or float64 gemm/gemv
+    runs it in C (and ``specialize_gemm`` may absorb it), where mixed operands would leave
+    it to the Python reference.  The casts fuse with their producers; returns the count."""
+    from ..ops.scalar import cast
+    done = 0
+    for node in fgraph.toposort():
+        if node not in fgraph.apply_nodes or not isinstance(node.op, blas_ops.Dot):
+            continue
+        x, y = node.inputs
+        out = node.outputs[0]
+        if x.dtype == y.dtype or out.dtype not in ("float32", "float64"):
+            continue
+        replacement = blas_ops.Dot()(cast(x, out.dtype), cast(y, out.dtype))
+        replacement.owner.trace = node.trace
+        fgraph.replace(out, replacement, reason="upcast_dot_operands")
+        done += 1
+    return done
+
+
 def specialize_gemm(fgraph):
     """``z +/- a * dot(x, y)`` of float matrices becomes one ``Gemm`` (BLAS computes the
     scaling and the sum while it multiplies); returns the number of replacements."""
