@@ -261,6 +261,10 @@ class CudaRenderer(CRenderer):
 
     def alloc_code(self, variable):
         if self.where_of(variable) == "host":
+            if variable in self.spare_index:  # an update value made on the host
+                return (f"if (ag_alloc_in_slot(&{self.names[variable]}, &st->slots["
+                        f"{self.extra_slot(variable)}], {itemsize(variable.dtype)}) < 0) "
+                        f"goto fail;")
             return super().alloc_code(variable)
         size = itemsize(variable.dtype)
         name = self.names[variable]
@@ -286,7 +290,8 @@ class CudaRenderer(CRenderer):
                         f"code: it runs its numpy perform, with device -> host -> device "
                         f"copies (correct, slow) */")
         body = self._read_inputs() + self.predeclared + body + self._finish_code()
-        self._rendered = self._module(body)
+        # Host-placed C emitters may ask for helper functions (loops, casts).
+        self._rendered = self._module(body, self._cast_helpers() + "\n\n".join(self.functions))
         return self._rendered
 
     def kernel_source(self):

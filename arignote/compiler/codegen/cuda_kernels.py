@@ -17,6 +17,7 @@ from ..ops.shape import Alloc, Rebroadcast, Reshape, SpecifyShape
 from ..ops.subtensor import AdvancedIncSubtensor1, AdvancedSubtensor1, Subtensor
 from ..ops.composite import FusedReduce
 from ..ops.elemwise import DimShuffle, Elemwise
+from ..ops.gradops import _GradientIdentity
 from ..ops.transfer import Transfer
 from .c import CTYPES, EMITTERS, itemsize
 from .cuda import cuda_emitter
@@ -562,7 +563,7 @@ def _view(c_emitter):
     return code
 
 
-for _op in (DimShuffle, Subtensor, Rebroadcast, SpecifyShape):
+for _op in (DimShuffle, Subtensor, Rebroadcast, SpecifyShape, _GradientIdentity):
     cuda_emitter(_op)(_view(EMITTERS[_op]))
 
 
