@@ -203,4 +203,6 @@ CASES = [
     OpCase("invert_int", lambda x: T.invert(x), [I32], lambda x: -x - 1, grad=False),
     OpCase("invert_bool", lambda x: T.invert(x), [np.array([True, False])], np.logical_not,
            grad=False),
+    OpCase("second_fill_of_a_scalar", lambda x, y: T.fill(x, y), [np.array(3.0), A],
+           lambda x, y: y.copy(), grad_wrt=[1]),
 ]

@@ -8,4 +8,5 @@ from . import blas_c, more_c, nnet_c, random_c, reduce_c, shape_c, subtensor_c  
 from . import inner_c, scan_c  # noqa: F401
 from . import conv_c  # noqa: F401
 from . import pool_c  # noqa: F401
+from . import sort_c  # noqa: F401
 from .c import CRenderer, Unsupported  # noqa: F401

@@ -12,3 +12,4 @@ from .blas import *  # noqa: F401,F403
 from .nnet import *  # noqa: F401,F403
 from .conv import *  # noqa: F401,F403
 from .transfer import *  # noqa: F401,F403
+from .sort import *  # noqa: F401,F403
