@@ -584,9 +584,12 @@ def _alloc(nbytes, ordinal, what="an array"):
         # Frees queued on stream 0 return memory only once they have run.
         driver.cuCtxSynchronize()
         code = driver.cuMemAllocAsync(pointer, nbytes, ffi.NULL)
-    if code == CUDA_ERROR_OUT_OF_MEMORY:
+    if code != CUDA_SUCCESS:
         free, total = ffi.new("size_t *"), ffi.new("size_t *")
         driver.cuMemGetInfo_v2(free, total)
+    # A request beyond what the device has may come back as an invalid value, not as out of
+    # memory: to the user both mean the same.
+    if code == CUDA_ERROR_OUT_OF_MEMORY or (code != CUDA_SUCCESS and nbytes > free[0]):
         raise MemoryError(
             f"CUDA out of memory on cuda{ordinal}: cannot allocate {nbytes} bytes "
             f"({_human(nbytes)}) for {what}; {_human(free[0])} free of {_human(total[0])}")
