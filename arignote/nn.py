@@ -177,7 +177,9 @@ class Layer:
                 raise ValueError(f"{self} was built for inputs of shape {self.input_shape}, "
                                  f"not {input_shape}")
             return self.output_shape
-        if self.seed is not None:
+        if isinstance(self.seed, np.random.RandomState):
+            rng = self.seed
+        elif self.seed is not None:
             rng = np.random.RandomState(self.seed)
         self.input_shape = tuple(int(d) for d in input_shape)
         self.output_shape = tuple(int(d) for d in self._build(self.input_shape,
@@ -236,7 +238,7 @@ class Dense(Layer):
         Whether to add a bias (zeros at start).
     input_dim : int, optional
         Input features, to build the layer at once without ``Sequential``.
-    seed : int, optional
+    seed : int or numpy.random.RandomState, optional
         Seed of this layer's own initialisation generator.
     name : str, optional
         Prefix of the parameters' names.
@@ -481,7 +483,7 @@ class Dropout(Layer):
         The probability of dropping a unit, in [0, 1).
     rescale : bool
         Scale kept units by ``1 / (1 - p)`` (True) so that test graphs need no scaling.
-    seed : int, optional
+    seed : int or numpy.random.RandomState, optional
         Seed of the random stream (inside ``Sequential``, drawn from its generator).
 
     Examples
@@ -507,8 +509,11 @@ class Dropout(Layer):
 
     def _build(self, input_shape, rng):
         if self.srng is None:
-            seed = self.seed if self.seed is not None else int(rng.randint(1, 2 ** 30))
-            self.srng = MRG_RandomStreams(seed)
+            seed = self.seed if isinstance(self.seed, (int, np.integer)) else None
+            if seed is None:
+                rng = self.seed if isinstance(self.seed, np.random.RandomState) else rng
+                seed = int(rng.randint(1, 2 ** 30))
+            self.srng = MRG_RandomStreams(int(seed))
         return input_shape
 
     def __call__(self, x, deterministic=False):
@@ -647,7 +652,7 @@ class Sequential(Layer):
         The per-example input shape (e.g. ``(3, 32, 32)``): builds every layer at once, so
         ``model.params`` exists before the first call.  Without it the model is built on the
         first call, from the input's static shape.
-    seed : int, optional
+    seed : int or numpy.random.RandomState, optional
         Seeds the numpy generator of every layer's initial weights and dropout streams (a
         layer's own ``seed`` wins).
     name : str, optional

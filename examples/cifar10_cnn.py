@@ -40,6 +40,9 @@ def parse_args(argv=None):
     parser.add_argument("--batch-size", type=int, default=50, help="minibatch (default 50)")
     parser.add_argument("--limit-batches", type=int, default=None,
                         help="train and test on at most N minibatches per epoch (short runs)")
+    parser.add_argument("--limit-test-batches", type=int, default=None,
+                        help="test on at most N minibatches per epoch (default: "
+                             "--limit-batches)")
     parser.add_argument("--cifar-batches", type=int, default=5,
                         help="how many of the five training batch files to load (default 5)")
     parser.add_argument("--synthetic-size", type=int, default=2000,
@@ -68,6 +71,7 @@ def main(argv=None):
     arrays, source = load(args)
     started = time.perf_counter()
     B = args.batch_size
+    test_limit = args.limit_test_batches or args.limit_batches
     # ---- user code begins: the paper's CNN, defined and trained (20 lines) ----
     data = shared_dataset(arrays)
     x, y, index = T.tensor4("x"), T.ivector("y"), T.lscalar("index")
@@ -85,15 +89,17 @@ def main(argv=None):
                            givens=batch_givens(index, B, {x: data.test_x, y: data.test_y}))
     history = training.fit(train, n_batches(data.train_x, B), args.epochs,
                            evaluate={"test": (test, n_batches(data.test_x, B))},
-                           limit_batches=args.limit_batches, limit_eval_batches=args.limit_batches,
+                           limit_batches=args.limit_batches, limit_eval_batches=test_limit,
                            progress=not args.no_progress)
     best_accuracy, best_epoch = history.best("test_accuracy")
     history.plot(args.plot, title=f"CIFAR-10 CNN ({source})")
     # ---- user code ends ----
     wall_time = time.perf_counter() - started
     steps = min(n_batches(data.train_x, B), args.limit_batches or n_batches(data.train_x, B))
+    test_images = B * min(n_batches(data.test_x, B), test_limit or n_batches(data.test_x, B))
     summary = {"example": "cifar10_cnn", "data": source, "n_epochs": args.epochs,
                "batch_size": B, "learning_rate": args.lr, "steps_per_epoch": steps,
+               "test_images": test_images,
                "best_test_accuracy": best_accuracy, "best_epoch": best_epoch,
                "wall_time_s": wall_time,
                "mean_epoch_time_s": sum(history["epoch_time"]) / len(history),

@@ -95,6 +95,9 @@ def test_initialisation_is_seeded_and_scaled(monkeypatch):
     assert abs(he.std() - np.sqrt(2 / 300)) < 0.03 * np.sqrt(2 / 300)
     assert not w_a[1].any() and not w_a[3].any()          # biases start at zero
     assert [p.name for p in a.weights] == ["dense0.W", "dense1.W"]
+    from_state = nn.Sequential(nn.Dense(300), nn.Dense(200, init="he"), input_shape=(400,),
+                               seed=np.random.RandomState(7))
+    assert np.array_equal(from_state.params[2].get_value(), he)
 
 
 def test_dropout_training_and_deterministic_graphs():

@@ -94,10 +94,11 @@ def test_cifar10_learns_in_a_few_hundred_steps(tmp_path, keep_config):
     real = datasets.default_data_path() is not None and os.path.isdir(
         os.path.join(datasets.default_data_path(), "cifar10"))
     source = ["--cifar-batches", "1"] if real else ["--data", "synthetic"]
-    summary = example.main(["--epochs", "2", "--limit-batches", "150", "--no-progress",
-                            "--plot", str(tmp_path / "c.png")] + source)
+    summary = example.main(["--epochs", "2", "--limit-batches", "150", "--limit-test-batches",
+                            "40", "--no-progress", "--plot", str(tmp_path / "c.png")] + source)
     history = summary["history"]
     losses = history["train_loss"]
     assert losses[1] < losses[0], losses
     assert summary["best_test_accuracy"] > (0.12 if real else 0.2), summary
     assert summary["steps_per_epoch"] == 150 and summary["wall_time_s"] > 0
+    assert summary["test_images"] == 2000
