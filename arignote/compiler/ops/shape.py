@@ -459,15 +459,17 @@ class Reshape(Op):
         x, shape = as_tensor_variable(x), as_tensor_variable(shape)
         if shape.ndim != 1 or not dt.is_discrete(shape.dtype) or shape.dtype == "bool":
             raise TypeError(f"reshape: the shape must be an int vector, got {shape.type}")
+        # Elements read before the cast to int64: T.stack([1, n]) of an int32 n is a
+        # MakeVector{int32}, whose known elements a cast vector would hide.
+        elements = _vector_elements(shape)
         if shape.dtype != "int64":
             shape = _ops().cast(shape, "int64")
-        elements = _vector_elements(shape)
         if elements is not None and len(elements) != self.ndim:
             raise ValueError(f"reshape: a shape of length {len(elements)} for ndim={self.ndim}")
         if elements is None:
             broadcastable = (False,) * self.ndim
         else:
-            broadcastable = tuple(_constant_int(e) == 1 for e in elements)
+            broadcastable = tuple(_reshape_length(e) == 1 for e in elements)
         out = TensorType(x.dtype, broadcastable).make_variable()
         return Apply(self, [x, shape], [out])
 
@@ -508,6 +510,18 @@ class Reshape(Op):
 
     def connection_pattern(self, node):
         return [[True], [False]]
+
+
+def _reshape_length(element):
+    """The constant value of a requested length, or None: integer casts are looked through,
+    as stacking a Python int with int64 scalars casts its small int constant."""
+    from .elemwise import Elemwise
+    from .scalar import Cast
+    while element.owner is not None and isinstance(element.owner.op, Elemwise) and \
+            isinstance(element.owner.op.scalar_op, Cast) and \
+            dt.is_discrete(element.owner.inputs[0].dtype):
+        element = element.owner.inputs[0]
+    return _constant_int(element)
 
 
 def reshape(x, newshape, ndim=None):
