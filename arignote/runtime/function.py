@@ -13,6 +13,7 @@ computed into the linker's outputs and stored only once all of them exist.
 import contextlib
 import copy as copy_module
 import gc
+import threading
 import time
 import warnings
 from collections import OrderedDict
@@ -40,6 +41,9 @@ from .profiling import ProfileStats
 from .shared import Container, DeviceContainer, SharedVariable, shared
 
 __all__ = ["Function", "FunctionMaker", "MissingInputError", "UnusedInputError", "function"]
+
+# Taken by calls that run Python midway (see Function.__init__).
+_CALL_LOCK = threading.RLock()
 
 
 class UnusedInputError(Exception):
@@ -608,19 +612,21 @@ class Function:
             if self.profile is not None:
                 self.profile.add_linker(maker.native.timings(self._cstate))
         self._plain = not self._return_none and self._output_keys is None
+        # A call that runs wholly in the compiled module holds the GIL from start to end, so
+        # it is atomic for other threads. One that runs Python inside (numpy callbacks of
+        # fallback nodes, or the reference backend) lets other threads run midway: it takes
+        # the process-wide call lock, so that no other such call reuses its buffers or
+        # interleaves its updates. Re-entrant: a callback may call another function.
+        plan = getattr(maker.native, "plan", None)
+        self._lock = None if plan is not None and not plan.fallback_nodes else _CALL_LOCK
+        self._fast = self._crun if self._lock is None else None
         self.value = _ValueView(self)
         self.container = _ContainerView(self)
 
     # ---- calling
     def __call__(self, *args, **kwargs):
-        crun = self._crun
-        if crun is not None:
-            if self.profile is not None:
-                start = time.perf_counter()
-                result = self._native_call(args, kwargs)
-                elapsed = time.perf_counter() - start
-                self.profile.record_call(elapsed, elapsed)
-                return result
+        crun = self._fast
+        if crun is not None and self.profile is None:
             if not kwargs and len(args) == self._n_args:
                 try:
                     result = crun(self._cstate, *args)
@@ -629,6 +635,21 @@ class Function:
                     raise
                 if result is not NotImplemented:
                     return result if self._plain else self._shaped(result)
+            return self._native_call(args, kwargs)
+        if self._lock is not None:
+            with self._lock:
+                return self._call(args, kwargs)
+        return self._call(args, kwargs)
+
+    def _call(self, args, kwargs):
+        """A call that may run Python inside (the caller holds the call lock)."""
+        if self._crun is not None:
+            if self.profile is not None:
+                start = time.perf_counter()
+                result = self._native_call(args, kwargs)
+                elapsed = time.perf_counter() - start
+                self.profile.record_call(elapsed, elapsed)
+                return result
             return self._native_call(args, kwargs)
         if self.profile is not None:
             return self._profiled_call(args, kwargs)
