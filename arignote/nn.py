@@ -170,11 +170,11 @@ class Layer:
         the per-example output shape."""
         input_shape = tuple(input_shape)
         if any(not isinstance(d, (int, np.integer)) or d < 1 for d in input_shape):
-            raise ValueError(f"{self}: the input shape must be positive ints (the minibatch "
+            raise ValueError(f"{self.label}: the input shape must be positive ints (the minibatch "
                              f"axis left out), got {input_shape}")
         if self.built:
             if tuple(input_shape) != self.input_shape:
-                raise ValueError(f"{self} was built for inputs of shape {self.input_shape}, "
+                raise ValueError(f"{self.label} was built for inputs of shape {self.input_shape}, "
                                  f"not {input_shape}")
             return self.output_shape
         if isinstance(self.seed, np.random.RandomState):
@@ -200,12 +200,12 @@ class Layer:
         if not self.built:
             shape = tuple(getattr(x.type, "shape", (None,) * x.ndim))[1:]
             if x.ndim < 1 or any(d is None for d in shape):
-                raise ValueError(f"{self} does not know its input shape: build it with "
+                raise ValueError(f"{self.label} does not know its input shape: build it with "
                                  "Sequential(..., input_shape=...) or layer.build(shape)")
             self.build(shape)
         expected = 1 + len(self.input_shape)
         if x.ndim != expected:
-            raise ValueError(f"{self} expects inputs of {expected} dimensions (minibatch, "
+            raise ValueError(f"{self.label} expects inputs of {expected} dimensions (minibatch, "
                              f"{', '.join(map(str, self.input_shape))}), got {x.ndim}")
         return self._apply(x, deterministic)
 
@@ -214,6 +214,12 @@ class Layer:
 
     def _describe(self):
         return ""
+
+    @property
+    def label(self):
+        """One line naming the layer in messages: its class, settings and name."""
+        named = f" {self.name!r}" if self.name else ""
+        return f"{type(self).__name__}({self._describe()}){named}"
 
     def __repr__(self):
         return f"{type(self).__name__}({self._describe()})"
@@ -359,14 +365,14 @@ class Conv2D(Layer):
 
     def _build(self, input_shape, rng):
         if len(input_shape) != 3:
-            raise ValueError(f"{self} expects per-example inputs (channels, rows, columns), "
+            raise ValueError(f"{self.label} expects per-example inputs (channels, rows, columns), "
                              f"got {input_shape}")
         channels, rows, columns = input_shape
         kernel, stride, pad = self.kernel_size, self.stride, self.padding
         out_rows = (rows + 2 * pad[0] - kernel[0]) // stride[0] + 1
         out_columns = (columns + 2 * pad[1] - kernel[1]) // stride[1] + 1
         if out_rows < 1 or out_columns < 1:
-            raise ValueError(f"{self}: the {kernel[0]}x{kernel[1]} filter is larger than the "
+            raise ValueError(f"{self.label}: the {kernel[0]}x{kernel[1]} filter is larger than the "
                              f"padded {rows + 2 * pad[0]}x{columns + 2 * pad[1]} input")
         field = kernel[0] * kernel[1]
         shape = (self.filters, channels) + kernel
@@ -429,7 +435,7 @@ class Pool2D(Layer):
 
     def _build(self, input_shape, rng):
         if len(input_shape) < 2:
-            raise ValueError(f"{self} pools the last two axes; got inputs of shape "
+            raise ValueError(f"{self.label} pools the last two axes; got inputs of shape "
                              f"{input_shape}")
         out = []
         for size, window, step, pad in zip(input_shape[-2:], self.pool_size, self.stride,
@@ -441,7 +447,7 @@ class Pool2D(Layer):
             else:
                 length = max(0, (size - 1 - window + step) // step) + 1
             if length < 1:
-                raise ValueError(f"{self}: the {self.pool_size} window is larger than the "
+                raise ValueError(f"{self.label}: the {self.pool_size} window is larger than the "
                                  f"{input_shape[-2:]} input")
             out.append(length)
         return tuple(input_shape[:-2]) + tuple(out)
@@ -632,7 +638,7 @@ class Flatten(Layer):
     def _build(self, input_shape, rng):
         keep = self.outdim - 2
         if len(input_shape) < self.outdim - 1:
-            raise ValueError(f"{self}: inputs of shape {input_shape} have too few axes")
+            raise ValueError(f"{self.label}: inputs of shape {input_shape} have too few axes")
         return tuple(input_shape[:keep]) + (int(np.prod(input_shape[keep:])),)
 
     def _apply(self, x, deterministic):
@@ -720,6 +726,9 @@ class Sequential(Layer):
     def weights(self):
         return [p for layer in self.layers for p in layer.weights]
 
+    def _describe(self):
+        return f"input_shape={self.input_shape}"
+
     def __getitem__(self, index):
         return self.layers[index]
 
@@ -730,7 +739,7 @@ class Sequential(Layer):
         return iter(self.layers)
 
     def __repr__(self):
-        head = f"Sequential(input_shape={self.input_shape})"
+        head = f"Sequential({self._describe()})"
         if not self.built:
             return head + "".join(f"\n  {layer!r}" for layer in self.layers)
         names = [repr(layer) for layer in self.layers]
