@@ -28,11 +28,13 @@ from . import (  # noqa: F401
     function_module,
     io,
     mode,
+    monitormode,
     nanguardmode,
     profiling,
     sharedvalue,
 )
 from .function import function
 from .function_module import Function, FunctionMaker, UnusedInputError, orig_function  # noqa: F401
+from .monitormode import MonitorMode  # noqa: F401
 
 pfunc = function

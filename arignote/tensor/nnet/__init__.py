@@ -17,5 +17,6 @@ from ...compiler.ops.scalar import (  # noqa: F401
 from . import abstract_conv, conv  # noqa: F401
 from .abstract_conv import conv2d, conv2d_transpose  # noqa: F401
 from . import bn  # noqa: F401
+from . import nnet  # noqa: F401  (Theano's theano.tensor.nnet.nnet module)
 # The function, not its module (``T.nnet.dropout(x, p)``, as Lasagne spells it).
 from .dropout import dropout  # noqa: F401,E402
