@@ -3,6 +3,7 @@ forward against a numpy implementation, a few SGD steps lowering the loss, dropo
 norm in training and deterministic graphs, initialisation, and errors."""
 
 import importlib.util
+import json
 
 import numpy as np
 import pytest
@@ -326,3 +327,54 @@ def test_repr_lists_layers_and_shapes():
                               input_shape=(2, 4, 4)))
     assert text.splitlines()[0] == "Sequential(input_shape=(2, 4, 4))"
     assert "-> (2, 2, 2)" in text and "-> (8,)" in text and "-> (4,)" in text
+
+
+# The training loop (arignote.training) with plain Python callables standing in for
+# compiled functions, so each behaviour is checked exactly.
+
+def test_fit_records_means_and_evaluations(tmp_path):
+    from arignote.training import fit
+
+    calls = []
+
+    def train(index):
+        calls.append(index)
+        return [float(index), 2.0 * index]
+
+    history = fit(train, n_batches=4, epochs=2, names=("loss", "double"),
+                  evaluate={"test": (lambda i: 0.5 + 0.1 * i, 3)}, progress=False)
+    assert calls == [0, 1, 2, 3] * 2
+    assert history["train_loss"] == [1.5, 1.5] and history["train_double"] == [3.0, 3.0]
+    np.testing.assert_allclose(history["test_accuracy"], [0.6, 0.6])
+    assert history.keys() == ["train_loss", "train_double", "test_accuracy"]
+    assert [r["epoch"] for r in history.records] == [1, 2]
+    assert history.records[1]["wall_time"] >= history.records[0]["wall_time"] > 0
+    png = history.plot(str(tmp_path / "curve.png"), title="t")
+    with open(png, "rb") as handle:
+        assert handle.read(8) == b"\x89PNG\r\n\x1a\n"
+    with open(history.to_json(str(tmp_path / "h.json"), run="x")) as handle:
+        saved = json.load(handle)
+    assert saved["run"] == "x" and saved["history"][0]["train_loss"] == 1.5
+
+
+def test_fit_limits_shuffles_and_stops_on_nan():
+    from arignote.training import History, fit
+
+    calls = []
+    fit(lambda i: calls.append(i) or 0.0, n_batches=10, epochs=2, limit_batches=3,
+        shuffle=True, seed=0, progress=False)
+    assert len(calls) == 6 and calls[:3] != [0, 1, 2] and len(set(calls[:3])) == 3
+    evaluated = []
+    fit(lambda i: 0.0, n_batches=2, evaluate=(lambda i: evaluated.append(i) or 1.0, 50),
+        limit_eval_batches=4, progress=False)
+    assert evaluated == [0, 1, 2, 3]
+    with pytest.raises(FloatingPointError, match="epoch 1, minibatch 2 is not finite"):
+        fit(lambda i: float("nan") if i == 2 else 1.0, n_batches=4, progress=False)
+    with pytest.raises(ValueError, match="holds no whole minibatch"):
+        fit(lambda i: 0.0, n_batches=0)
+    with pytest.raises(ValueError, match="evaluation set 'test' holds no whole minibatch"):
+        fit(lambda i: 0.0, n_batches=1, evaluate={"test": (lambda i: 0.0, 0)})
+    with pytest.raises(KeyError, match="no metric 'test_accuracy'"):
+        History([{"epoch": 1, "train_loss": 1.0}]).best("test_accuracy")
+    with pytest.raises(ValueError, match="nothing recorded yet"):
+        History().plot("unused.png")
