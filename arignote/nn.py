@@ -148,6 +148,7 @@ class Layer:
         self.input_shape = None
         self.output_shape = None
         self._updates = OrderedDict()
+        self._weights = []
 
     @property
     def built(self):
@@ -163,7 +164,7 @@ class Layer:
     @property
     def weights(self):
         """The parameters a weight penalty usually applies to (weights, not biases)."""
-        return [p for p in self.params if p.name and p.name.endswith(".W")]
+        return list(self._weights)
 
     def build(self, input_shape, rng=None):
         """Create the parameters for inputs of per-example shape ``input_shape``; returns
@@ -186,10 +187,12 @@ class Layer:
                                                               rng or _DEFAULT_RNG))
         return self.output_shape
 
-    def _param(self, value, suffix):
+    def _param(self, value, suffix, weight=False):
         variable = shared(np.asarray(value, dtype=config.floatX),
                           name=f"{self.name or self.kind}.{suffix}")
         self.params.append(variable)
+        if weight:
+            self._weights.append(variable)
         return variable
 
     def __call__(self, x, deterministic=False):
@@ -275,7 +278,7 @@ class Dense(Layer):
     def _build(self, input_shape, rng):
         n_in = int(np.prod(input_shape))
         self.W = self._param(initial_weights((n_in, self.units), self.init, rng, n_in,
-                                             self.units), "W")
+                                             self.units), "W", weight=True)
         self.b = self._param(np.zeros(self.units), "b") if self.bias else None
         return (self.units,)
 
@@ -377,7 +380,7 @@ class Conv2D(Layer):
         field = kernel[0] * kernel[1]
         shape = (self.filters, channels) + kernel
         self.W = self._param(initial_weights(shape, self.init, rng, channels * field,
-                                             self.filters * field), "W")
+                                             self.filters * field), "W", weight=True)
         self.b = self._param(np.zeros(self.filters), "b") if self.bias else None
         return (self.filters, out_rows, out_columns)
 
