@@ -59,6 +59,8 @@ main() {
     export TORCHINDUCTOR_CACHE_DIR="$(mktemp -d /tmp/inductor-XXXXXX)"
     export TRITON_CACHE_DIR="$(mktemp -d /tmp/triton-XXXXXX)"
     export PYTHONDONTWRITEBYTECODE=1
+    # JAX (imported by interop tests) would otherwise reserve 75 % of the GPU at first use.
+    export XLA_PYTHON_CLIENT_PREALLOCATE=false
     echo "compile cache: $CACHE_DIR"
 
     # 2. The environment.

@@ -358,6 +358,35 @@ def test_bare_capsules_are_consumed_once():
     assert not cuda_dlpack._EXPORTS
 
 
+def test_versioned_capsules_of_other_producers():
+    # A DLPack 1.0 producer written here in ctypes: its deleter must run exactly once, when
+    # the view dies.
+    deleted = []
+    deleter = ctypes.CFUNCTYPE(None, ctypes.c_void_p)(deleted.append)
+    managed = cuda_dlpack.DLManagedTensorVersioned()
+    managed.version = cuda_dlpack.DLPackVersion(1, 0)
+    managed.deleter = ctypes.cast(deleter, ctypes.c_void_p).value
+    shape = (ctypes.c_int64 * 2)(3, 4)
+    tensor = managed.dl_tensor
+    tensor.data, tensor.byte_offset = FAKE_POINTER, 64
+    tensor.device = cuda_dlpack.DLDevice(cuda_dlpack.KDL_CUDA, 0)
+    tensor.ndim = 2
+    tensor.dtype = cuda_dlpack.DLDataType(2, 64, 1)
+    tensor.shape = ctypes.cast(shape, ctypes.POINTER(ctypes.c_int64))
+    new_capsule = ctypes.pythonapi.PyCapsule_New
+    new_capsule.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_void_p]
+    new_capsule.restype = ctypes.py_object
+    capsule = new_capsule(ctypes.addressof(managed), b"dltensor_versioned", None)
+    view = cuda.as_device_array(capsule)
+    assert (view.ptr, view.shape, view.strides, view.dtype) == (
+        FAKE_POINTER + 64, (3, 4), (32, 8), np.dtype("float64"))  # no strides: C order
+    assert "used_dltensor_versioned" in repr(capsule)
+    assert deleted == []
+    del view
+    gc.collect()
+    assert deleted == [ctypes.addressof(managed)]
+
+
 def test_host_data_is_not_a_device_array():
     host = np.arange(6.0)
     assert cuda.as_device_array(host) is None
@@ -631,7 +660,7 @@ def test_torch_interop_without_copies():
     np.testing.assert_array_equal(view.get(), tensor.cpu().numpy())
     for dtype in (torch.int64, torch.float16, torch.bool):
         source = torch.ones(3, dtype=dtype, device="cuda")
-        via_dlpack = cuda._from_capsule(torch.utils.dlpack.to_dlpack(source))
+        via_dlpack = cuda.as_device_array(torch.utils.dlpack.to_dlpack(source))
         assert via_dlpack.ptr == source.data_ptr()
         np.testing.assert_array_equal(via_dlpack.get(), source.cpu().numpy())
     w = arignote.shared(np.zeros(4, "float32"), target="cuda")
@@ -646,6 +675,8 @@ def test_torch_interop_without_copies():
 
 @requires_gpu
 def test_jax_interop():
+    # JAX would otherwise take 75 % of the GPU's memory for itself at its first use.
+    os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
     jax = pytest.importorskip("jax")
     try:
         gpus = jax.devices("gpu")

@@ -12,7 +12,8 @@ The protocol (DLPack 0.8, the unversioned ``DLManagedTensor``):
   capsule ``"used_dltensor"`` and calls the deleter when done; a capsule that dies unconsumed
   calls the deleter from its destructor.
 - import: read the struct, rename the capsule ``"used_dltensor"``, and call the producer's
-  deleter when the last view of the memory dies (:class:`DLPackOwner`).
+  deleter when the last view of the memory dies (:class:`DLPackOwner`).  DLPack 1.0's
+  ``"dltensor_versioned"`` capsules (``DLManagedTensorVersioned``) are read too.
 """
 
 import ctypes
@@ -51,6 +52,16 @@ class DLManagedTensor(ctypes.Structure):
                 ("deleter", ctypes.c_void_p)]
 
 
+class DLPackVersion(ctypes.Structure):
+    _fields_ = [("major", ctypes.c_uint32), ("minor", ctypes.c_uint32)]
+
+
+class DLManagedTensorVersioned(ctypes.Structure):
+    _fields_ = [("version", DLPackVersion), ("manager_ctx", ctypes.c_void_p),
+                ("deleter", ctypes.c_void_p), ("flags", ctypes.c_uint64),
+                ("dl_tensor", DLTensor)]
+
+
 _api = ctypes.pythonapi
 _api.PyCapsule_New.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_void_p]
 _api.PyCapsule_New.restype = ctypes.py_object
@@ -64,6 +75,8 @@ _api.PyCapsule_SetName.restype = ctypes.c_int
 # The capsule keeps a pointer to its name: these buffers live as long as the interpreter.
 _NAME = ctypes.create_string_buffer(b"dltensor")
 _USED_NAME = ctypes.create_string_buffer(b"used_dltensor")
+_VERSIONED_NAME = ctypes.create_string_buffer(b"dltensor_versioned")
+_USED_VERSIONED_NAME = ctypes.create_string_buffer(b"used_dltensor_versioned")
 
 # address of an exported DLManagedTensor -> the objects it points into (kept alive till then)
 _EXPORTS = {}
@@ -175,10 +188,19 @@ def consume(capsule):
     ``device`` is ``(device_type, device_id)``; ``owner`` (a :class:`DLPackOwner`) must stay
     alive as long as the memory is used.  The capsule is renamed ``"used_dltensor"``.
     """
-    if not _api.PyCapsule_IsValid(capsule, _NAME):
+    if _api.PyCapsule_IsValid(capsule, _NAME):
+        name, used_name, managed_type = _NAME, _USED_NAME, DLManagedTensor
+    elif _api.PyCapsule_IsValid(capsule, _VERSIONED_NAME):
+        name, used_name, managed_type = (_VERSIONED_NAME, _USED_VERSIONED_NAME,
+                                         DLManagedTensorVersioned)
+    else:
         raise ValueError("not a 'dltensor' PyCapsule (a DLPack capsule can be consumed once)")
-    address = _api.PyCapsule_GetPointer(capsule, _NAME)
-    tensor = DLManagedTensor.from_address(address).dl_tensor
+    address = _api.PyCapsule_GetPointer(capsule, name)
+    managed = managed_type.from_address(address)
+    if managed_type is DLManagedTensorVersioned and managed.version.major != 1:
+        raise BufferError(f"DLPack {managed.version.major}.{managed.version.minor} capsules "
+                          "are not supported (1.x are)")
+    tensor = managed.dl_tensor
     dtype = numpy_dtype(tensor.dtype.code, tensor.dtype.bits, tensor.dtype.lanes)
     ndim = tensor.ndim
     shape = tuple(tensor.shape[i] for i in range(ndim))
@@ -188,8 +210,8 @@ def consume(capsule):
         strides = contiguous_strides(shape, dtype.itemsize)
     ptr = (tensor.data or 0) + tensor.byte_offset
     device = (tensor.device.device_type, tensor.device.device_id)
-    owner = DLPackOwner(address, DLManagedTensor.from_address(address).deleter)
-    _api.PyCapsule_SetName(capsule, _USED_NAME)
+    owner = DLPackOwner(address, managed.deleter)
+    _api.PyCapsule_SetName(capsule, used_name)
     return ptr, shape, strides, dtype, device, owner
 
 
