@@ -145,16 +145,19 @@ class History:
 
 def _values(output, count, what):
     """The outputs of one call of a compiled function as ``count`` floats."""
-    if isinstance(output, (list, tuple)):
-        values = [float(np.asarray(v)) for v in output]
-    elif output is None:
-        values = []
-    else:
-        values = [float(np.asarray(output))]
+    outputs = list(output) if isinstance(output, (list, tuple)) else \
+        [] if output is None else [output]
+    values = []
+    for position, item in enumerate(outputs[:count]):
+        array = np.asarray(item)
+        if array.size != 1:
+            raise ValueError(f"{what} output {position} has shape {array.shape}; metrics must "
+                             "be scalars (take a mean in the graph)")
+        values.append(float(array.reshape(())))
     if len(values) < count:
-        raise ValueError(f"{what} returned {len(values)} output(s), but {count} metric "
+        raise ValueError(f"{what} returned {len(outputs)} output(s), but {count} metric "
                          f"name(s) were given for it")
-    return values[:count]
+    return values
 
 
 def _evaluate(name, fn, count, names, limit):

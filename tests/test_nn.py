@@ -372,6 +372,10 @@ def test_fit_limits_shuffles_and_stops_on_nan():
         fit(lambda i: float("nan") if i == 2 else 1.0, n_batches=4, progress=False)
     with pytest.raises(ValueError, match="holds no whole minibatch"):
         fit(lambda i: 0.0, n_batches=0)
+    with pytest.raises(ValueError, match=r"output 0 has shape \(3,\); metrics must be scalars"):
+        fit(lambda i: np.zeros(3), n_batches=1, progress=False)
+    with pytest.raises(ValueError, match=r"returned 1 output\(s\), but 2 metric name\(s\)"):
+        fit(lambda i: 1.0, n_batches=1, names=("loss", "accuracy"), progress=False)
     with pytest.raises(ValueError, match="evaluation set 'test' holds no whole minibatch"):
         fit(lambda i: 0.0, n_batches=1, evaluate={"test": (lambda i: 0.0, 0)})
     with pytest.raises(KeyError, match="no metric 'test_accuracy'"):
