@@ -41,7 +41,9 @@ step() {
 
 main() {
     SUMMARY=()
-    echo "arignote GPU check, $(date -u '+%Y-%m-%d %H:%M:%S UTC'), commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+    local commit
+    commit="$(git rev-parse --short HEAD 2> /dev/null || echo unknown)"
+    echo "arignote GPU check, $(date -u '+%Y-%m-%d %H:%M:%S UTC'), commit $commit"
 
     # 1. Carried wheels (cffi and pycparser where the machine lacks them).
     if compgen -G ".whl/*.whl" > /dev/null; then
@@ -72,7 +74,8 @@ for name in ("numpy", "cffi", "pycparser", "torch", "cupy", "jax", "cuda.binding
              "pytest_timeout", "xdist"):
     try:
         module = importlib.import_module(name)
-        print(f"{name:16s} {getattr(module, '__version__', '?')}  {getattr(module, '__file__', '')}")
+        version = getattr(module, "__version__", "?")
+        print(f"{name:16s} {version}  {getattr(module, '__file__', '')}")
     except Exception as error:
         print(f"{name:16s} unavailable ({type(error).__name__}: {error})")
 from arignote.runtime import cuda

@@ -324,19 +324,21 @@ def test_dlpack_export_contents():
 @pytest.mark.parametrize("dtype", ALL_DTYPES)
 def test_dlpack_round_trip_without_copy(dtype):
     producer = cuda.DeviceArray.from_pointer(FAKE_POINTER, (2, 3), dtype, owner="memory")
+    exported = {"array": producer}
 
     class Foreign:  # another library's array exporting DLPack only
         def __dlpack__(self, stream=None):
             assert stream == 1  # we read on the legacy default stream
-            return producer.__dlpack__(stream=stream)
+            return exported["array"].__dlpack__(stream=stream)
 
         def __dlpack_device__(self):
-            return producer.__dlpack_device__()
+            return exported["array"].__dlpack_device__()
 
     alive = weakref.ref(producer)
     view = cuda.as_device_array(Foreign())
     assert (view.ptr, view.shape, view.strides, view.dtype) == (
         FAKE_POINTER, (2, 3), producer.strides, np.dtype(dtype))
+    exported.clear()
     del producer
     gc.collect()
     assert alive() is not None  # the view holds the producer through DLPack's deleter

@@ -32,6 +32,8 @@ import importlib.util
 import json
 import os
 import re
+import shutil
+import tempfile
 import threading
 import time
 import warnings
@@ -45,8 +47,9 @@ from .build import KERNELS_DIR, CompileError
 __all__ = [
     "CudaError", "CudaUnavailableError", "DeviceArray", "Kernel", "as_device_array",
     "available", "compute_capability", "context", "device_name", "device_ordinal",
-    "device_value", "empty", "fill_zeros", "host_value", "include_dirs", "is_device_array", "library_path",
-    "nvrtc_compile", "nvrtc_version", "require", "synchronize", "to_device", "zeros",
+    "device_value", "driver_version", "empty", "fill_zeros", "host_value", "include_dirs",
+    "is_device_array", "library_path", "nvrtc_compile", "nvrtc_version", "require",
+    "synchronize", "to_device", "zeros",
 ]
 
 # The subset of cuda.h and nvrtc.h used from Python.  Types and values are those of the
@@ -931,8 +934,8 @@ def as_device_array(obj):
     if type(obj).__name__ == "PyCapsule":
         return _from_capsule(obj)
     try:
-        device_type, device_id = obj.__dlpack_device__()
-    except Exception:
+        device_type = obj.__dlpack_device__()[0]
+    except Exception:  # not a DLPack object
         return None
     if device_type not in (cuda_dlpack.KDL_CUDA, cuda_dlpack.KDL_CUDA_MANAGED):
         return None
@@ -1215,7 +1218,6 @@ def _read_cached(key):
 
 def _write_cached(key, cubin, arch):
     from . import cache
-    import tempfile
     root = cache.ensure_root()
     entry = cache._entry_dir(root, key)
     os.makedirs(os.path.dirname(entry), mode=0o700, exist_ok=True)
@@ -1236,5 +1238,4 @@ def _write_cached(key, cubin, arch):
             pass  # another process stored the same cubin first: identical bytes
     finally:
         if os.path.isdir(scratch):
-            import shutil
             shutil.rmtree(scratch, ignore_errors=True)
