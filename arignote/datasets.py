@@ -393,8 +393,14 @@ def n_batches(data, batch_size):
     return int(value.shape[0]) // int(batch_size)
 
 
-def default_data_path():
-    """The ``shared/data`` folder beside the repository holding this package, or ``None``.
+def default_data_path(anchor=None):
+    """The ``shared/data`` folder beside the repository, or ``None`` when it does not exist.
+
+    Parameters
+    ----------
+    anchor : str, optional
+        A folder at the top of the repository (the examples pass their own folder); default:
+        this package's folder, which is there in a source checkout.
 
     The examples read their data there by default (a checkout at ``work/main`` finds
     ``work/shared/data``), and fall back to synthetic data when it does not exist.
@@ -405,6 +411,6 @@ def default_data_path():
     >>> path is None or os.path.isdir(path)
     True
     """
-    here = os.path.dirname(os.path.abspath(__file__))
+    here = os.path.abspath(anchor or os.path.dirname(os.path.abspath(__file__)))
     path = os.path.normpath(os.path.join(here, os.pardir, os.pardir, "shared", "data"))
     return path if os.path.isdir(path) else None

@@ -24,11 +24,13 @@ import arignote.tensor as T
 from arignote import datasets, nn, optimizers, training
 from arignote.datasets import batch_givens, n_batches, shared_dataset
 
+HERE = os.path.dirname(os.path.abspath(__file__))
+
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=1000, help="epochs (default 1000)")
-    parser.add_argument("--data", default=datasets.default_data_path() or "synthetic",
+    parser.add_argument("--data", default=datasets.default_data_path(HERE) or "synthetic",
                         help="folder holding the MNIST idx .gz files (or a folder above their "
                              "mnist/ folder), or 'synthetic' (default: ../shared/data beside "
                              "the repository when it exists, else synthetic)")
