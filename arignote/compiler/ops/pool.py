@@ -160,7 +160,7 @@ class Pool(_PoolBase):
         return [AveragePoolGrad(**self._params(), mode=self.mode)(x, gz)]
 
 
-def _check_pooled(op, x, pooled, what, name):
+def _check_pooled(x, pooled, what, name):
     """``pooled`` must be shaped like ``op``'s output of ``x`` (same dtype, same rank)."""
     pooled = as_tensor_variable(pooled)
     if pooled.ndim != x.ndim or pooled.dtype != x.dtype:
@@ -183,8 +183,8 @@ class MaxPoolGrad(_PoolBase):
 
     def make_node(self, x, maxout, gz):
         x = self._check_input(x, "MaxPoolGrad")
-        maxout = _check_pooled(self, x, maxout, "MaxPoolGrad", "maxout")
-        gz = _check_pooled(self, x, gz, "MaxPoolGrad", "the output gradient")
+        maxout = _check_pooled(x, maxout, "MaxPoolGrad", "maxout")
+        gz = _check_pooled(x, gz, "MaxPoolGrad", "the output gradient")
         return Apply(self, [x, maxout, gz], [x.type.make_variable()])
 
     def perform(self, node, inputs):
@@ -219,8 +219,8 @@ class DownsampleFactorMaxGradGrad(_PoolBase):
 
     def make_node(self, x, maxout, ggx):
         x = self._check_input(x, "DownsampleFactorMaxGradGrad")
-        maxout = _check_pooled(self, x, maxout, "DownsampleFactorMaxGradGrad", "maxout")
-        ggx = _check_pooled(self, x, ggx, "DownsampleFactorMaxGradGrad", "ggx")
+        maxout = _check_pooled(x, maxout, "DownsampleFactorMaxGradGrad", "maxout")
+        ggx = _check_pooled(x, ggx, "DownsampleFactorMaxGradGrad", "ggx")
         return Apply(self, [x, maxout, ggx], [maxout.type.make_variable()])
 
     def perform(self, node, inputs):
@@ -260,7 +260,7 @@ class AveragePoolGrad(_PoolBase):
         x = self._check_input(x, "AveragePoolGrad")
         if self.mode == "max":
             raise ValueError("AveragePoolGrad: mode 'max' has MaxPoolGrad")
-        gz = _check_pooled(self, x, gz, "AveragePoolGrad", "the output gradient")
+        gz = _check_pooled(x, gz, "AveragePoolGrad", "the output gradient")
         return Apply(self, [x, gz], [x.type.make_variable()])
 
     def perform(self, node, inputs):
@@ -287,7 +287,11 @@ class AveragePoolGrad(_PoolBase):
 def _pair(value, what, allow_zero=False):
     """A pair of Python ints from an int, a pair, or constant graphs; clear errors else."""
     from .shape import _constant_int
-    items = (value, value) if np.ndim(value) == 0 and not hasattr(value, "ndim") else value
+    if isinstance(getattr(value, "data", None), np.ndarray):  # a constant graph
+        value = value.data.tolist()
+    scalar = isinstance(value, (int, np.integer)) or (np.ndim(value) == 0
+                                                      and not hasattr(value, "ndim"))
+    items = (value, value) if scalar else value
     try:
         items = tuple(items)
     except TypeError:
@@ -314,6 +318,11 @@ def _alias(new, old, new_name, old_name):
             raise ValueError(f"pool_2d: give {new_name} or its old name {old_name}, not both")
         return old
     return new
+
+
+_IGNORE_BORDER_WARNING = ("pool_2d: ignore_border was not given; it defaults to False as in "
+                          "Theano 1.0 (pass ignore_border=True to drop partial windows, as "
+                          "cuDNN does)")
 
 
 def pool_2d(input, ws=None, ignore_border=None, stride=None, pad=(0, 0), mode="max", ds=None,
@@ -351,9 +360,7 @@ def pool_2d(input, ws=None, ignore_border=None, stride=None, pad=(0, 0), mode="m
     if mode not in MODES:
         raise ValueError(f"pool_2d: mode must be one of {', '.join(MODES)}; got {mode!r}")
     if ignore_border is None:
-        warnings.warn("pool_2d: ignore_border was not given; it defaults to False as in "
-                      "Theano 1.0 (pass ignore_border=True to drop partial windows, as cuDNN "
-                      "does)", stacklevel=2)
+        warnings.warn(_IGNORE_BORDER_WARNING, stacklevel=2)
         ignore_border = False
     ws = _pair(ws, "ws (the window)")
     stride = ws if stride is None else _pair(stride, "stride")
@@ -376,5 +383,9 @@ def max_pool_2d(input, ds, ignore_border=None, st=None, padding=(0, 0), mode="ma
     ...     {x: np.arange(4.).reshape(2, 2)})
     array([[3.]])
     """
+    if ignore_border is None:  # warned here, so that the warning names the caller's line
+        import warnings
+        warnings.warn(_IGNORE_BORDER_WARNING, stacklevel=2)
+        ignore_border = False
     return pool_2d(input, ws=ds, ignore_border=ignore_border, stride=st, pad=padding,
                    mode=mode)
