@@ -21,7 +21,287 @@ import numpy as np
 from .compiler.graph import Apply, Constant, FunctionGraph, Variable
 from .compiler.op import Op
 
-__all__ = ["Print", "char_from_number", "debugprint", "pp", "pprint", "pydotprint", "source"]
+__all__ = ["GraphvizNotFound", "Print", "char_from_number", "constant_text", "debugprint",
+           "op_name", "pp", "pprint", "pydotprint", "source"]
+
+
+# ----------------------------------------------------------------------- Theano's names
+# Element-wise ops print under Theano 1.0's names: an Elemwise built by a tensor function
+# is 'Elemwise{<function>,no_inplace}', the scalar op inside a fused or in-place one prints
+# under its scalar name, and a few Elemwise carry a name of their own ('sigmoid').
+_TENSOR_FUNCTIONS = {
+    "TrueDiv": "true_div", "IntDiv": "int_div", "Abs": "abs_", "Reciprocal": "inv",
+    "Identity": "tensor_copy", "RoundHalfToEven": "round_half_to_even",
+    "RoundHalfAwayFromZero": "round_half_away_from_zero", "IsNan": "isnan_",
+    "IsInf": "isinf_", "And": "and_", "Or": "or_",
+}
+_SCALAR_NAMES = {
+    "TrueDiv": "true_div", "IntDiv": "int_div", "Reciprocal": "inv", "Abs": "Abs",
+    "Switch": "Switch", "LT": "LT", "LE": "LE", "GT": "GT", "GE": "GE", "EQ": "EQ",
+    "NEQ": "NEQ", "IsNan": "IsNan", "IsInf": "IsInf", "And": "AND", "Or": "OR", "Xor": "XOR",
+    "Invert": "Invert", "RoundHalfToEven": "RoundHalfToEven",
+    "RoundHalfAwayFromZero": "RoundHalfAwayFromZero", "Sigmoid": "scalar_sigmoid",
+    "Softplus": "scalar_softplus",
+}
+_NAMED_ELEMWISE = {"Sigmoid": "sigmoid", "Softplus": "softplus"}
+# Operators of pp and of Composite formulas (Theano parenthesises every one of them).
+_INFIX = {"Add": "+", "Sub": "-", "Mul": "*", "TrueDiv": "/", "IntDiv": "//", "Pow": "**"}
+_SCALAR_INFIX = dict(_INFIX, Mod="%")
+# Theano accumulates float32 and small integer sums in a wider type.
+_ACC_DTYPES = {"float16": "float32", "float32": "float64", "int8": "int64", "int16": "int64",
+               "int32": "int64", "uint8": "uint64", "uint16": "uint64", "uint32": "uint64",
+               "bool": "int64", "complex64": "complex128"}
+
+
+def _scalar_class(scalar_op):
+    return type(scalar_op).__name__
+
+
+def _has_params(scalar_op):
+    """Cast{float32} and PolyGamma{1} print their parameters, as Theano's Cast does."""
+    return bool(getattr(scalar_op, "__dataclass_fields__", None))
+
+
+def _tensor_function(scalar_op):
+    """The tensor function that applies ``scalar_op``: 'mul', 'true_div', 'exp' ..."""
+    name = _scalar_class(scalar_op)
+    return _TENSOR_FUNCTIONS.get(name, name.lower())
+
+
+def _scalar_name(scalar_op):
+    """Theano's name of a scalar op: 'mul', 'scalar_sigmoid', 'LT', 'Cast{int64}' ..."""
+    from .compiler.ops.composite import Composite
+    if isinstance(scalar_op, Composite):
+        return _composite_name(scalar_op)
+    if _has_params(scalar_op):
+        return str(scalar_op)
+    name = _scalar_class(scalar_op)
+    return _SCALAR_NAMES.get(name, name.lower())
+
+
+def _composite_name(composite):
+    """'Composite{((i0 + i1) * i2)}': Theano's formula of a fused element-wise op, inputs
+    named i0, i1 ... (an intermediate used twice is written out twice)."""
+    texts = []
+    for scalar_op, args, _ in composite.program:
+        operands = []
+        for ref in args:
+            if ref[0] == "in":
+                operands.append(f"i{ref[1]}")
+            elif ref[0] == "tmp":
+                operands.append(texts[ref[1]])
+            else:
+                operands.append(str(np.asarray(ref[1], dtype=ref[2])))
+        name = _scalar_class(scalar_op)
+        if name == "Neg":
+            texts.append(f"(-{operands[0]})")
+        elif name in _SCALAR_INFIX and len(operands) >= 2:
+            texts.append("(" + f" {_SCALAR_INFIX[name]} ".join(operands) + ")")
+        else:
+            texts.append(f"{_scalar_name(scalar_op)}({', '.join(operands)})")
+    outs = []
+    for ref in composite.outs:
+        outs.append(f"i{ref[1]}" if ref[0] == "in" else texts[ref[1]] if ref[0] == "tmp"
+                    else str(np.asarray(ref[1], dtype=ref[2])))
+    return "Composite{" + ", ".join(outs) + "}"
+
+
+def _elemwise_name(op):
+    scalar_op = op.scalar_op
+    if op.inplace_pattern:
+        pairs = ", ".join(f"({o}, {i})" for o, i in sorted(op.inplace_pattern))
+        return f"Elemwise{{{_scalar_name(scalar_op)}}}[{pairs}]"
+    from .compiler.ops.composite import Composite
+    if isinstance(scalar_op, Composite) or _has_params(scalar_op):
+        return f"Elemwise{{{_scalar_name(scalar_op)}}}"
+    named = _NAMED_ELEMWISE.get(_scalar_class(scalar_op))
+    if named is not None:
+        return named
+    return f"Elemwise{{{_tensor_function(scalar_op)},no_inplace}}"
+
+
+def _index_entry(entry, inputs):
+    """One Subtensor index as Theano prints it: the dtype of its scalar (Theano makes a
+    constant index a scalar input), a slice as 'start:stop:step'."""
+    if isinstance(entry, tuple):
+        return ":".join("" if part is None else _index_entry(part, inputs) for part in entry)
+    if isinstance(entry, str):  # a symbolic index: the node's next input
+        return next(inputs).dtype
+    if entry is Ellipsis:
+        return "..."
+    return "int64"
+
+
+def _index_text(op, node):
+    inputs = iter(node.inputs[2 if "Inc" in type(op).__name__ else 1:]) if node else iter(())
+    return ", ".join(_index_entry(entry, inputs) for entry in op.idx_list)
+
+
+def _reduce_name(op, node):
+    """'Sum{acc_dtype=float64}', 'Sum{axis=[0], acc_dtype=float64}', 'Max{0}' ..."""
+    name = type(op).__name__
+    ndim = node.inputs[0].ndim if node is not None else None
+    axis = tuple(op.axis) if op.axis is not None else None
+    whole = axis is None or (ndim is not None and sorted(axis) == list(range(ndim)))
+    if name in ("Sum", "Prod"):
+        acc = getattr(op, "acc_dtype", None)
+        if acc is None and node is not None:
+            dtype = node.inputs[0].dtype
+            acc = _ACC_DTYPES.get(dtype, dtype)
+        axis_text = "" if whole else f"axis=[{', '.join(str(a) for a in axis)}], "
+        return f"{name}{{{axis_text}acc_dtype={acc}}}"
+    if name in ("Max", "Min"):
+        reducer = "maximum" if name == "Max" else "minimum"
+        return f"Reduce{{{reducer}}}" if whole else \
+            f"Reduce{{{reducer}}}{{{', '.join(str(a) for a in axis)}}}"
+    return name if whole else f"{name}{{{', '.join(str(a) for a in axis)}}}"
+
+
+def _special_name(op, node):
+    """Names of the ops whose Theano text is not 'ClassName{fields}'; None for the rest."""
+    name = type(op).__name__
+    if name == "Elemwise":
+        return _elemwise_name(op)
+    if name == "DimShuffle":
+        # Theano 1.0 builds every DimShuffle as a view ('inplace=True' by default).
+        return f"InplaceDimShuffle{{{','.join(str(a) for a in op.new_order)}}}"
+    if name in ("Subtensor", "AdvancedSubtensor") and hasattr(op, "idx_list"):
+        return "AdvancedSubtensor" if name == "AdvancedSubtensor" else \
+            f"Subtensor{{{_index_text(op, node)}}}"
+    if name == "IncSubtensor":
+        kind = ("Inplace" if op.inplace else "") + ("Set" if op.set_instead_of_inc else "Inc")
+        return f"IncSubtensor{{{kind};{_index_text(op, node)}}}"
+    if name in ("AdvancedIncSubtensor1", "AdvancedIncSubtensor"):
+        return (f"{name}{{{'inplace' if op.inplace else 'no_inplace'},"
+                f"{'set' if op.set_instead_of_inc else 'inc'}}}")
+    if name in ("Sum", "Prod", "Max", "Min", "All", "Any", "Argmax", "Argmin"):
+        return _reduce_name(op, node)
+    if name in ("Dot", "Gemm", "Join"):
+        return {"Dot": "dot", "Gemm": "Gemm{no_inplace}", "Join": "Join"}[name]
+    if name == "ShapeI":
+        return f"Shape_i{{{op.i}}}"
+    if name == "Reshape":
+        return f"Reshape{{{op.ndim}}}"
+    if name in ("MakeVector", "ARange", "Eye"):
+        return f"{name}{{dtype='{op.dtype}'}}"
+    if name == "Repeat":
+        return f"RepeatOp{{axis={op.axis}}}"
+    if name == "Split":
+        return f"Split{{{op.n_splits}}}"
+    if name in ("CumSum", "CumProd"):
+        return f"CumOp{{{op.axis}, {'add' if name == 'CumSum' else 'mul'}}}"
+    if name == "Rebroadcast":
+        pattern = ["?"] * (1 + max((a for a, _ in op.axes), default=-1))
+        for axis, flag in op.axes:
+            pattern[axis] = str(int(flag))
+        return f"Rebroadcast{{{','.join(pattern)}}}"
+    if name == "Scan":
+        loop = "do_while" if op.as_while else "for"
+        return f"{loop}{{cpu,{'scan_fn' if op.name == 'scan' else op.name}}}"
+    if name == "MRGUniform" and node is not None:
+        return f"mrg_uniform{{{node.outputs[1].type},no_inplace}}"
+    if name == "FusedReduce":
+        axes = ", ".join(str(a) for a in op.axis)
+        return f"Reduce{{{op.kind}, {_scalar_name(op.scalar_op)}}}{{{axes}}}"
+    if name in ("Pool", "MaxPoolGrad", "AveragePoolGrad", "DownsampleFactorMaxGradGrad"):
+        return f"{name}{{ignore_border={op.ignore_border}, mode='{op.mode}', ndim=2}}"
+    return None
+
+
+def op_name(op, node=None):
+    """How Theano 1.0 prints ``op`` (applied in ``node``, when given): the name used by
+    ``debugprint``, ``pp`` and ``pydotprint``.
+
+    Element-wise ops print as ``Elemwise{mul,no_inplace}`` (fused ones as
+    ``Elemwise{Composite{...}}``), dimension shuffles as ``InplaceDimShuffle{x,0}``, and
+    ``Shape_i{0}``, ``Subtensor{int64::}``, ``Sum{acc_dtype=float64}``, ``dot``,
+    ``Reshape{2}``... as Theano did. ``str(op)`` keeps arignote's shorter names, which error
+    messages, profiles and the comments of generated C use.
+
+    Examples
+    --------
+    >>> import arignote.tensor as T
+    >>> x = T.dmatrix('x')
+    >>> op_name((x * 2).owner.op), op_name(x.T.owner.op)
+    ('Elemwise{mul,no_inplace}', 'InplaceDimShuffle{1,0}')
+    >>> node = x[1:].owner
+    >>> op_name(node.op, node), op_name(T.sum(x, axis=0).owner.op, T.sum(x, axis=0).owner)
+    ('Subtensor{int64::}', 'Sum{axis=[0], acc_dtype=float64}')
+    """
+    name = _special_name(op, node)
+    return str(op) if name is None else name
+
+
+def constant_text(constant):
+    """A constant as Theano prints it: ``TensorConstant{2.0}``, ``TensorConstant{(3,) of 1}``.
+
+    >>> import numpy as np, arignote.tensor as T
+    >>> constant_text(T.constant(2.0)), constant_text(T.constant(np.ones(3, 'int8')))
+    ('TensorConstant{2.0}', 'TensorConstant{(3,) of 1}')
+    """
+    data = constant.data
+    if not isinstance(data, np.ndarray):
+        return str(constant)
+    flat = data.ravel()
+    if data.ndim > 0 and flat.size and (flat == flat[0]).all():
+        text = f"{data.shape} of {flat[0]}"
+    else:
+        text = str(data)
+    if len(text) > 20:
+        text = text[:10] + ".." + text[-10:]
+    return f"TensorConstant{{{text}}}"
+
+
+class _IndexConstant:
+    """A constant index that Theano makes a scalar input of Subtensor (arignote keeps it in
+    the op): debugprint shows it as the child ``Constant{0}`` as Theano does."""
+
+    def __init__(self, node, position, value):
+        self.node, self.position, self.value = node, position, value
+        self.owner = None
+        self.type = "int64"
+        self.name = None
+
+    def __eq__(self, other):
+        return isinstance(other, _IndexConstant) and (self.node, self.position) == (
+            other.node, other.position)
+
+    def __hash__(self):
+        return hash((id(self.node), self.position))
+
+    def __str__(self):
+        return f"Constant{{{self.value}}}"
+
+
+def _children(node):
+    """The inputs debugprint shows under ``node``: its inputs, with Theano's extra ones (the
+    constant indices of Subtensor, the axis of Join)."""
+    name = type(node.op).__name__
+    if name == "Join":
+        from .compiler.variable import constant
+        return [constant(node.op.axis, dtype="int8")] + list(node.inputs)
+    if name not in ("Subtensor", "IncSubtensor") or not hasattr(node.op, "idx_list"):
+        return list(node.inputs)
+    start = 2 if name == "IncSubtensor" else 1
+    children = list(node.inputs[:start])
+    symbolic = iter(node.inputs[start:])
+    position = 0
+    for entry in node.op.idx_list:
+        for part in entry if isinstance(entry, tuple) else (entry,):
+            if isinstance(part, str):
+                children.append(next(symbolic))
+            elif isinstance(part, (int, np.integer)) and not isinstance(part, bool):
+                children.append(_IndexConstant(node, position, int(part)))
+            position += 1
+    children.extend(symbolic)
+    return children
+
+
+def _leaf_name(variable):
+    """A variable with no owner as debugprint and pp show it."""
+    if isinstance(variable, Constant) and variable.name is None:
+        return constant_text(variable)
+    return str(variable)
 
 
 # ----------------------------------------------------------------------- debugprint
@@ -196,7 +476,8 @@ class _TreePrinter:
             if node is None:
                 data = f" {storage[variable]}" if variable in storage else ""
                 arrow = f" -> {arrows[variable]}" if variable in arrows else ""
-                self._write(f"{prefix}{variable} {_id_string(variable, self.done, self.ids)}"
+                self._write(f"{prefix}{_leaf_name(variable)} "
+                            f"{_id_string(variable, self.done, self.ids)}"
                             f"{type_text}{arrow}{data}")
                 continue
             already_printed = node in self.done
@@ -208,16 +489,17 @@ class _TreePrinter:
             view = str(op.view_map) if self.print_view_map and op.view_map else ""
             position = str(order[node]) if order and node in order else ""
             data = f" {storage.get(node.outputs[0], '')}" if storage else ""
-            self._write(f"{prefix}{op}{index} {label}{type_text} '{name}' {destroy} {view} "
-                        f"{position}{data}")
+            self._write(f"{prefix}{op_name(op, node)}{index} {label}{type_text} '{name}' "
+                        f"{destroy} {view} {position}{data}")
             if getattr(op, "inner_graphs", None) and node not in self.inner_seen:
                 self.inner_seen.add(node)
                 self.inner_nodes.append(node)
             if already_printed or (self.stop_on_name and variable.name is not None):
                 continue
             children = []
-            last = len(node.inputs) - 1
-            for position, child in enumerate(node.inputs):
+            inputs = _children(node)
+            last = len(inputs) - 1
+            for position, child in enumerate(inputs):
                 child_prefix = prefix_child + (" " * 2 if position == last else " |")
                 children.append((child, prefix_child + " |", child_prefix, level - 1))
             stack.extend(reversed(children))
@@ -248,79 +530,49 @@ class _TreePrinter:
 
 
 # ----------------------------------------------------------------------- pp
-# scalar op name -> (operator text, precedence, kind); kind: 'left', 'right', 'chain'
-# (comparisons: always parenthesise operands) or 'unary'.  Python's precedences.
-_OPERATORS = {
-    "lt": ("<", 1, "chain"), "less": ("<", 1, "chain"),
-    "gt": (">", 1, "chain"), "greater": (">", 1, "chain"),
-    "le": ("<=", 1, "chain"), "lessequal": ("<=", 1, "chain"),
-    "ge": (">=", 1, "chain"), "greaterequal": (">=", 1, "chain"),
-    "eq": ("==", 1, "chain"), "neq": ("!=", 1, "chain"),
-    "or": ("|", 2, "left"), "or_": ("|", 2, "left"),
-    "xor": ("^", 3, "left"),
-    "and": ("&", 4, "left"), "and_": ("&", 4, "left"),
-    "add": ("+", 6, "left"), "sub": ("-", 6, "left"),
-    "mul": ("*", 7, "left"), "truediv": ("/", 7, "left"),
-    "intdiv": ("//", 7, "left"), "floordiv": ("//", 7, "left"), "mod": ("%", 7, "left"),
-    "neg": ("-", 8, "unary"), "invert": ("~", 8, "unary"),
-    "pow": ("**", 9, "right"),
-}
-_ATOM = 100
+# Theano's pp writes these element-wise ops as operators and parenthesises each of them
+# (whatever the precedences), the matrix product as '(x \dot w)'; other element-wise ops
+# are calls of their tensor function ('exp(x)', 'gt(a, b)', 'float32(x)' for a cast), and
+# every other op is 'OpName(inputs)'.
+_PP_UNARY = {"Neg": "-"}
 
 
-def _operator_of(node):
-    """(text, precedence, kind) if ``node`` prints as an infix or prefix operator."""
+def _pp_operator(node):
+    """The infix operator text of ``node`` (a tensor-level Elemwise or dot), or None."""
+    if type(node.op).__name__ == "Dot":
+        return "\\dot"
     scalar_op = getattr(node.op, "scalar_op", None)
-    if scalar_op is None or getattr(node.op, "inplace_pattern", ()):
+    if scalar_op is None or getattr(node.op, "inplace_pattern", ()) or len(node.inputs) < 2:
         return None
-    entry = _OPERATORS.get(type(scalar_op).__name__.lower())
-    if entry is None or (entry[2] == "unary") != (len(node.inputs) == 1):
-        return None
-    return entry
+    return _INFIX.get(_scalar_class(scalar_op))
 
 
-def _hidden_dimshuffle(node):
-    """For a DimShuffle: 'same' if it only adds broadcast dims, 'T' if it reverses, else None."""
-    if type(node.op).__name__ != "DimShuffle":
-        return None
-    kept = [a for a in node.op.new_order if a != "x"]
+def _pp_function(node):
+    """The function name pp calls ``node`` by."""
+    scalar_op = getattr(node.op, "scalar_op", None)
+    if scalar_op is not None and not getattr(node.op, "inplace_pattern", ()):
+        name = _scalar_class(scalar_op)
+        if name == "Cast":
+            return scalar_op.dtype
+        if name in _NAMED_ELEMWISE:
+            return _NAMED_ELEMWISE[name]
+        if not _has_params(scalar_op):
+            return _tensor_function(scalar_op)
+    return op_name(node.op, node)
+
+
+def _dimshuffle_view(node):
+    """Theano's DimShufflePrinter: leading broadcast dims are hidden; then 'same' (hide the
+    op), 'T' (a transposition), or the remaining order to print as DimShuffle{...}(x)."""
+    order = list(node.op.new_order)
+    while order and order[0] == "x":
+        order = order[1:]
     ndim = node.inputs[0].ndim
-    if kept == list(range(ndim)):
+    if order == list(range(ndim)):
         return "same"
-    if kept == list(reversed(range(ndim))) and len(kept) == ndim:
+    if order == list(reversed(range(ndim))):
         return "T"
-    return None
-
-
-def _precedence(variable):
-    node = variable.owner
-    if node is None:
-        return _ATOM
-    if _hidden_dimshuffle(node) == "same":
-        return _precedence(_strip_dimshuffles(variable))
-    entry = _operator_of(node)
-    return _ATOM if entry is None else entry[1]
-
-
-def _strip_dimshuffles(variable):
-    while variable.owner is not None and _hidden_dimshuffle(variable.owner) == "same":
-        variable = variable.owner.inputs[0]
-    return variable
-
-
-def _leaf_text(variable):
-    if isinstance(variable, Constant):
-        return str(variable)
-    if variable.name is not None:
-        return variable.name
-    return f"<{variable.type}>"
-
-
-def _function_name(node):
-    scalar_op = getattr(node.op, "scalar_op", None)
-    if scalar_op is not None and not getattr(scalar_op, "__dataclass_fields__", None):
-        return scalar_op.name
-    return str(scalar_op if scalar_op is not None else node.op)
+    return order
 
 
 _INDEXING_OPS = ("Subtensor", "AdvancedSubtensor", "AdvancedSubtensor1")
@@ -338,7 +590,7 @@ def _index_pieces(node):
 
     def part(value, in_slice):
         if isinstance(value, str) and value in _PIECE_MARKS:
-            todo.append((next(pieces), False))
+            todo.append(next(pieces))
         elif value is Ellipsis:
             todo.append("...")
         elif value is not None or not in_slice:
@@ -362,7 +614,9 @@ def _index_pieces(node):
 
 
 def _render(variable):
-    """The infix text of one variable, built with an explicit stack of pieces."""
+    """The pp text of one variable, built with an explicit stack of pieces.
+
+    A named variable other than the one printed shows as its name, as in Theano."""
     pieces = []
     stack = [(variable, True)]
     while stack:
@@ -371,24 +625,41 @@ def _render(variable):
             pieces.append(entry)
             continue
         item, top = entry
-        item = _strip_dimshuffles(item)
         node = item.owner
         if node is None:
-            pieces.append(_leaf_text(item))
+            pieces.append(_leaf_name(item) if item.name is None else item.name)
             continue
-        todo = []
-        if _is_indexing(node):
-            child = node.inputs[0]
-            wrap = _precedence(child) < _ATOM
-            todo = ["("] * wrap + [child] + [")"] * wrap + _index_pieces(node)
-        elif _hidden_dimshuffle(node) == "T":
-            child = node.inputs[0]
-            wrap = _precedence(child) < _ATOM
-            todo = ["("] * wrap + [child] + [")"] * wrap + [".T"]
+        if not top and item.name is not None:
+            pieces.append(item.name)
+            continue
+        if type(node.op).__name__ == "DimShuffle":
+            view = _dimshuffle_view(node)
+            child = (node.inputs[0], top and view == "same")
+            if view == "same":
+                todo = [child]
+            elif view == "T":
+                todo = [child, ".T"]
+            else:
+                todo = [f"DimShuffle{{{', '.join(str(a) for a in view)}}}(", child, ")"]
+        elif _is_indexing(node):
+            todo = [(node.inputs[0], False)] + [p if isinstance(p, str) else (p, False)
+                                                 for p in _index_pieces(node)]
+        elif type(node.op).__name__ == "Elemwise" and \
+                _scalar_class(node.op.scalar_op) in _PP_UNARY and \
+                not node.op.inplace_pattern:
+            todo = ["(" + _PP_UNARY[_scalar_class(node.op.scalar_op)], (node.inputs[0], False),
+                    ")"]
         else:
-            entry = _operator_of(node)
-            if entry is None:
-                todo.append(_function_name(node) + "(")
+            operator = _pp_operator(node)
+            if operator is not None:
+                todo = ["("]
+                for position, child in enumerate(node.inputs):
+                    if position:
+                        todo.append(f" {operator} ")
+                    todo.append((child, False))
+                todo.append(")")
+            else:
+                todo = [_pp_function(node) + "("]
                 for position, child in enumerate(node.inputs):
                     if position:
                         todo.append(", ")
@@ -396,41 +667,19 @@ def _render(variable):
                 todo.append(")")
                 if len(node.outputs) > 1:
                     todo.append(f"[{item.index}]")
-            else:
-                text, precedence, kind = entry
-                operands = []
-                for position, child in enumerate(node.inputs):
-                    child_precedence = _precedence(child)
-                    if kind == "unary":
-                        wrap = child_precedence < precedence
-                    elif kind == "chain":
-                        wrap = child_precedence <= precedence
-                    elif kind == "right":
-                        wrap = child_precedence < precedence or (
-                            child_precedence == precedence and position == 0)
-                    else:
-                        wrap = child_precedence < precedence or (
-                            child_precedence == precedence and position > 0)
-                    operands.append(["("] * wrap + [(child, False)] + [")"] * wrap)
-                if kind == "unary":
-                    body = [text] + operands[0]
-                else:
-                    body = operands[0]
-                    for operand in operands[1:]:
-                        body = body + [f" {text} "] + operand
-                todo = ["("] + body + [")"] if top else body
-        stack.extend(reversed([t if isinstance(t, (str, tuple)) else (t, False)
-                               for t in todo]))
+        stack.extend(reversed(todo))
     return "".join(pieces)
 
 
 def pp(*variables):
-    """A readable infix formula of a variable (or several, one per line).
+    """A formula of a variable (or several, one per line), printed as Theano 1.0's ``pp``.
 
-    Operators (``+ - * / // % ** < & ...``) print infix, with the parentheses that Python's
-    precedence needs (the whole formula is parenthesised when it is an operator expression,
-    as Theano does); other ops print as function calls; broadcasting dimshuffles are hidden
-    and a transposition prints as ``.T``.
+    ``+ - * / // **`` and the matrix product (``\\dot``) print infix, each operation in
+    parentheses as Theano does; other element-wise ops print as calls of their tensor
+    function (``exp(x)``, ``gt(a, b)``); other ops as ``OpName(inputs)``. Constants print as
+    ``TensorConstant{2}``; broadcasting dimshuffles are hidden and a transposition prints
+    as ``.T``; a named intermediate variable prints as its name; indexing prints as
+    ``x[1:, i]``.
 
     Examples
     --------
@@ -439,9 +688,9 @@ def pp(*variables):
     >>> pp(x + T.exp(y))
     '(x + exp(y))'
     >>> pp((x + y) * z - x / (y * z))
-    '((x + y) * z - x / (y * z))'
+    '(((x + y) * z) - (x / (y * z)))'
     >>> pp(T.exp(-x) ** 2)
-    '(exp(-x) ** 2)'
+    '(exp((-x)) ** TensorConstant{2})'
     """
     if len(variables) == 1 and isinstance(variables[0], (list, tuple)):
         variables = tuple(variables[0])
@@ -480,7 +729,7 @@ def _dot_source(outputs, inputs, order, compact, with_ids, max_label_size):
         return names[obj]
 
     def data_label(variable):
-        text = str(variable) if isinstance(variable, Constant) else (
+        text = _leaf_name(variable) if isinstance(variable, Constant) else (
             variable.name if variable.name is not None else str(variable.type))
         return f"{text} id={node_id(variable)}" if with_ids else text
 
@@ -495,7 +744,7 @@ def _dot_source(outputs, inputs, order, compact, with_ids, max_label_size):
                          f"shape=box, style=filled, fillcolor={color}];")
 
     for position, node in enumerate(nodes):
-        label = str(node.op) + (f" id={position}" if with_ids else "")
+        label = op_name(node.op, node) + (f" id={position}" if with_ids else "")
         lines.append(f"  {node_id(node)} [label={_dot_quote(label, max_label_size)}, "
                      "shape=ellipse];")
         for index, variable in enumerate(node.inputs):
@@ -537,7 +786,7 @@ def pydotprint(fct, outfile=None, compact=True, format="png", with_ids=False,
     >>> import arignote.tensor as T
     >>> x = T.dvector('x')
     >>> text = pydotprint(T.exp(x), format='dot', return_image=True).decode()
-    >>> text.splitlines()[0], 'Elemwise{Exp}' in text
+    >>> text.splitlines()[0], 'Elemwise{exp,no_inplace}' in text
     ('digraph G {', True)
     """
     if isinstance(fct, FunctionGraph) or _is_function(fct):
@@ -564,22 +813,37 @@ def pydotprint(fct, outfile=None, compact=True, format="png", with_ids=False,
     return None
 
 
+class GraphvizNotFound(RuntimeError):
+    """pydotprint was asked for an image and the Graphviz ``dot`` program is not installed."""
+
+
 def _render_dot(source, format):
-    """Render DOT text to ``format`` with pydot, or with the ``dot`` program."""
+    """Render DOT text to ``format`` with Graphviz: through the ``pydot`` or ``graphviz``
+    package when one is installed, else by running the ``dot`` program (which both packages
+    run themselves, so it is needed in every case)."""
+    program = shutil.which("dot")
+    if program is None:
+        raise GraphvizNotFound(
+            f"pydotprint(format={format!r}) needs Graphviz's 'dot' program, which is not on "
+            f"PATH: install Graphviz (apt-get install graphviz, dnf install graphviz, "
+            f"brew install graphviz or conda install graphviz); the pip packages pydot and "
+            f"graphviz only call that program. format='dot' writes the DOT source without it.")
     try:
         import pydot
     except ImportError:
         pydot = None
     if pydot is not None:
-        return pydot.graph_from_dot_data(source)[0].create(format=format)
-    program = shutil.which("dot")
-    if program is None:
-        raise RuntimeError(f"pydotprint(format={format!r}) needs Graphviz: install pydot or "
-                           "the 'dot' program, or use format='dot' to write the source")
+        return pydot.graph_from_dot_data(source)[0].create(prog=program, format=format)
+    try:
+        import graphviz
+    except ImportError:
+        graphviz = None
+    if graphviz is not None:
+        return graphviz.Source(source).pipe(format=format)
     result = subprocess.run([program, f"-T{format}"], input=source.encode(),
                             capture_output=True, check=False)
     if result.returncode:
-        raise RuntimeError(f"dot failed: {result.stderr.decode(errors='replace')}")
+        raise RuntimeError(f"dot -T{format} failed: {result.stderr.decode(errors='replace')}")
     return result.stdout
 
 
