@@ -105,4 +105,42 @@ AG_DEFINE_CATEGORICAL(float32, float64)
 AG_DEFINE_CATEGORICAL(float64, float32)
 AG_DEFINE_CATEGORICAL(float64, float64)
 
+/* Theano 1.0's MultinomialFromUniform and ChoiceFromUniform (ops/random.py,
+ * ChoiceFromUniform): out[c * rows + r] is the first m whose cumulative probability, summed
+ * in double, exceeds u[c][r], or -1 when there is none. Without replacement, after every draw
+ * but the last, the row (a copy in `work`, k entries of PT) is renormalised in PT arithmetic as
+ * Theano did: the sum of the entries before m (from the double cumulative), plus those after
+ * it, divides every entry, and entry m becomes 0. */
+#define AG_DEFINE_CHOICE(PT, UT)                                                              \
+    static inline void ag_choice_##PT##_##UT(                                                 \
+        const char *p, npy_intp k, npy_intp ps0, npy_intp ps1, const char *u, npy_intp n,     \
+        npy_intp rows, npy_intp us0, npy_intp us1, npy_int64 *out, int replace, PT *work) {   \
+        for (npy_intp r = 0; r < rows; r++) {                                                 \
+            for (npy_intp m = 0; m < k; m++) work[m] = *(const PT *)(p + r * ps0 + m * ps1);  \
+            for (npy_intp c = 0; c < n; c++) {                                                \
+                const double target = (double)*(const UT *)(u + c * us0 + r * us1);           \
+                double cumulative = 0;                                                        \
+                npy_int64 pick = -1;                                                          \
+                for (npy_intp m = 0; m < k; m++) {                                            \
+                    cumulative += (double)work[m];                                            \
+                    if (cumulative > target) {                                                \
+                        pick = m;                                                             \
+                        if (!replace && c != n - 1) {                                         \
+                            PT total = (PT)(cumulative - (double)work[m]);                    \
+                            work[m] = 0;                                                      \
+                            for (npy_intp j = m; j < k; j++) total = total + work[j];         \
+                            for (npy_intp j = 0; j < k; j++) work[j] = work[j] / total;       \
+                        }                                                                     \
+                        break;                                                                \
+                    }                                                                         \
+                }                                                                             \
+                out[c * rows + r] = pick;                                                     \
+            }                                                                                 \
+        }                                                                                     \
+    }
+AG_DEFINE_CHOICE(float, float)
+AG_DEFINE_CHOICE(float, double)
+AG_DEFINE_CHOICE(double, float)
+AG_DEFINE_CHOICE(double, double)
+
 #endif

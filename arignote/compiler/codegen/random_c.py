@@ -77,3 +77,31 @@ def categorical_code(node, ctx):
         f"if (bad_ && why_ == 1) {negative}",
         f"if (bad_) {exhausted}",
     ])
+
+
+@emitter(random_ops.ChoiceFromUniform)
+def choice_code(node, ctx):
+    """Check the row counts (and, without replacement, the number of draws), then one kernel
+    call over every row (work space: a copy of one row of probabilities)."""
+    _include(ctx)
+    pvals, unis = node.inputs
+    (out,) = node.outputs
+    p, u, o = ctx.name(pvals), ctx.name(unis), ctx.name(out)
+    row_error = ctx.fail("ValueError", "choice_from_uniform: %ld rows of probabilities for %ld "
+                         "rows of uniform numbers", f"(long){p}.shape[0]", f"(long){u}.shape[1]")
+    lines = [f"if ({p}.shape[0] != {u}.shape[1]) {row_error}"]
+    if not node.op.replace:
+        too_many = ctx.fail("ValueError", "choice_from_uniform: cannot draw %ld outcomes "
+                            "without replacement from %ld", f"(long){u}.shape[0]",
+                            f"(long){p}.shape[1]")
+        lines.append(f"if ({u}.shape[0] > {p}.shape[1]) {too_many}")
+    ptype, utype = CTYPES[pvals.dtype], CTYPES[unis.dtype]
+    return "\n".join(lines + [
+        f"{o}.shape[0] = {u}.shape[0]; {o}.shape[1] = {u}.shape[1];",
+        ctx.alloc(out),
+        (f"if (ag_slot_reserve(&st->scratch_a, (size_t){p}.shape[1] * sizeof({ptype}) + 1) < 0)"
+         f" goto fail;"),
+        (f"ag_choice_{ptype}_{utype}({p}.data, {p}.shape[1], {p}.strides[0], {p}.strides[1], "
+         f"{u}.data, {u}.shape[0], {u}.shape[1], {u}.strides[0], {u}.strides[1], "
+         f"(npy_int64 *){o}.data, {int(node.op.replace)}, ({ptype} *)st->scratch_a.ptr);"),
+    ])

@@ -7,11 +7,18 @@ shared variable whose ``default_update`` is the new state, so every call of a co
 draws new numbers.  Element ``i`` of a sample is the ``i // n_streams``-th number of stream
 ``i % n_streams``: any count can be drawn from a fixed number of streams, in parallel.
 
-``MRGUniform`` draws uniform numbers in (0, 1); ``CategoricalFromUniform`` turns uniform
-numbers into outcomes of categorical distributions (with or without replacement).  Every
-distribution of the stream classes (normal, binomial, multinomial, choice, integers,
-permutations) is a graph of these two ops and ordinary tensor ops.  The C emitters
-(codegen/random_c.py, kernels/random.h) compute the same bits as the numpy references here.
+``MRGUniform`` draws uniform numbers in (0, 1) exactly as Theano 1.0's ``mrg_uniform``;
+``ChoiceFromUniform`` turns them into outcomes as Theano's ``MultinomialFromUniform`` and
+``ChoiceFromUniform`` did; ``CategoricalFromUniform`` serves arignote's numpy-style ``choice``
+and ``permutation``.  Every distribution of ``MRG_RandomStreams`` is a graph of these ops and
+ordinary tensor ops.  The C emitters (codegen/random_c.py, kernels/random.h) compute the same
+bits as the numpy references here.
+
+``RandomFunction`` is Theano's op of ``shared_randomstreams.RandomStreams``: it draws with a
+numpy ``RandomState`` (Mersenne Twister) by the numpy call Theano made.  It has no C code: the
+C backend calls its ``perform``.  Its state is the ``RandomState``'s state packed in an int64
+vector (``pack_random_state``), so that it travels through compiled functions, scan and
+pickles like any tensor; ``RandomStateSharedVariable`` shows it to users as a ``RandomState``.
 """
 
 import functools
@@ -26,7 +33,9 @@ from ..variable import as_tensor_variable
 from .shape import _constant_int, _int64_scalar
 
 __all__ = [
+    "RandomFunction",
     "categorical_from_uniform",
+    "choice_from_uniform",
     "mrg_uniform",
     "next_stream",
     "seed_state",
@@ -280,3 +289,258 @@ def _static_rows(variable):
     """The number of rows of a constant matrix, else None."""
     data = getattr(variable, "data", None)
     return None if data is None else np.shape(data)[0]
+
+
+@dataclass(frozen=True)
+class ChoiceFromUniform(Op):
+    """Theano 1.0's ``MultinomialFromUniform`` and ``ChoiceFromUniform`` (their C code, which
+    FAST_RUN ran): outcome indices of the categorical distributions in the rows of ``pvals``
+    (``rows x k``) drawn by ``unis`` (``n x rows``), an int64 ``n x rows`` matrix.
+
+    Draw ``c`` of row ``r`` is the first ``m`` whose cumulative probability (summed in double)
+    exceeds ``unis[c, r]``, or -1 when rounding leaves none (Theano's multinomial then counted
+    nothing).  Without replacement, after each draw but the last the row is renormalised as
+    Theano did, in the dtype of ``pvals``: the outcome drawn gets 0 and every entry is divided
+    by the sum of those left.  Probabilities are not checked (Theano's behaviour)."""
+
+    replace: bool = False
+
+    def make_node(self, pvals, unis):
+        pvals, unis = as_tensor_variable(pvals), as_tensor_variable(unis)
+        for name, value in (("pvals", pvals), ("unis", unis)):
+            if value.ndim != 2 or value.dtype not in FLOAT_SAMPLES:
+                raise TypeError(f"choice_from_uniform: {name} must be a float32 or float64 "
+                                f"matrix, got {value.type}")
+        out = TensorType("int64", (unis.broadcastable[0], unis.broadcastable[1]))
+        return Apply(self, [pvals, unis], [out.make_variable()])
+
+    def perform(self, node, inputs):
+        pvals, unis = inputs
+        (n, rows), k = unis.shape, pvals.shape[1]
+        if pvals.shape[0] != rows:
+            raise ValueError(f"choice_from_uniform: {pvals.shape[0]} rows of probabilities "
+                             f"for {rows} rows of uniform numbers")
+        if not self.replace and n > k:
+            raise ValueError(f"choice_from_uniform: cannot draw {n} outcomes without "
+                             f"replacement from {k}")
+        out = np.full((n, rows), -1, dtype=np.int64)
+        for r in range(rows):
+            if self.replace:
+                # np.cumsum adds in order, as the C loop does.
+                cumulative = np.cumsum(pvals[r], dtype=np.float64)
+                picks = np.searchsorted(cumulative, unis[:, r].astype(np.float64), "right")
+                out[:, r] = np.where(picks == k, -1, picks)
+                continue
+            p, kind = pvals[r].copy(), pvals.dtype.type
+            for c in range(n):
+                target, cumulative = float(unis[c, r]), 0.0
+                for m in range(k):
+                    cumulative += float(p[m])
+                    if cumulative > target:
+                        out[c, r] = m
+                        if c != n - 1:
+                            total = kind(cumulative - float(p[m]))
+                            p[m] = 0
+                            for q in p[m:]:
+                                total = kind(total + q)
+                            p = p / total
+                        break
+        return [out]
+
+    def infer_shape(self, node, input_shapes):
+        return [input_shapes[1]]
+
+    def connection_pattern(self, node):
+        return [[False], [False]]
+
+    def grad(self, inputs, out_grads):
+        return [None, None]
+
+
+def choice_from_uniform(pvals, unis, replace=False):
+    """Theano's draws from the rows of ``pvals`` by ``unis`` (see ``ChoiceFromUniform``).
+
+    >>> import numpy as np
+    >>> p = np.array([[0.2, 0.5, 0.3]])
+    >>> choice_from_uniform(p, np.array([[0.1], [0.9]])).eval().ravel()
+    array([0, 2])
+    """
+    return ChoiceFromUniform(bool(replace))(pvals, unis)
+
+
+# ---------------------------------------------------------------- numpy RandomState draws
+# A RandomState's state (MT19937: 624 key words, the position, whether a second normal is
+# cached, and that normal) packed in an int64 vector; the normal is kept as its IEEE bits.
+RANDOM_STATE_LENGTH = 627
+
+
+def pack_random_state(rng):
+    """The int64 vector holding the state of the numpy ``RandomState`` ``rng``."""
+    _, key, pos, has_gauss, cached = rng.get_state(legacy=True)
+    packed = np.empty(RANDOM_STATE_LENGTH, dtype=np.int64)
+    packed[:624] = key
+    packed[624], packed[625] = pos, has_gauss
+    packed[626:] = np.array([cached], dtype=np.float64).view(np.int64)
+    return packed
+
+
+def unpack_random_state(packed):
+    """A new numpy ``RandomState`` in the state ``packed`` (see ``pack_random_state``)."""
+    packed = np.asarray(packed)
+    if packed.shape != (RANDOM_STATE_LENGTH,) or packed.dtype != np.int64:
+        raise ValueError(f"a packed RandomState is an int64 vector of length "
+                         f"{RANDOM_STATE_LENGTH}, got {packed.dtype} of shape {packed.shape}")
+    rng = np.random.RandomState(0)
+    cached = float(packed[626:].view(np.float64)[0])
+    rng.set_state(("MT19937", packed[:624].astype(np.uint32), int(packed[624]),
+                   int(packed[625]), cached))
+    return rng
+
+
+def _broadcast_indices(out_shape, *shapes):
+    """Theano's ``_generate_broadcasting_indices``: index tuples into ``out_shape`` and into
+    each of ``shapes`` (0 along their broadcast dimensions), in row-major order."""
+    for index in np.ndindex(*out_shape):
+        yield (index,) + tuple(tuple(0 if s[d] == 1 and out_shape[d] != 1 else index[d]
+                                     for d in range(len(out_shape))) for s in shapes)
+
+
+def _lift(value, ndim, what):
+    if value.ndim > ndim:
+        raise ValueError(f"{what}.ndim ({value.ndim}) should not be larger than len(size) "
+                         f"({ndim})")
+    return value.reshape((1,) * (ndim - value.ndim) + value.shape)
+
+
+def _random_integers(rng, low, high, size):
+    """Theano's ``random_integers_helper``: one draw per element, broadcasting low and high.
+    numpy's ``random_integers(low, high)`` is ``randint(low, high + 1, dtype='l')`` (called
+    directly: the same numbers without its deprecation warning)."""
+    ndim = len(size) if size is not None else max(low.ndim, high.ndim)
+    low, high = _lift(low, ndim, "low"), _lift(high, ndim, "high")
+    shape = tuple(size) if size is not None else tuple(
+        max(a, b) for a, b in zip(low.shape, high.shape))
+    out = np.ndarray(shape)
+    for out_index, low_index, high_index in _broadcast_indices(shape, low.shape, high.shape):
+        out[out_index] = rng.randint(low[low_index], int(high[high_index]) + 1, dtype="l")
+    return out
+
+
+def _choice(rng, a, replace, p, size):
+    """Theano's ``choice_helper``: numpy's ``choice``, ``p`` empty meaning None."""
+    if a.ndim > 1:
+        raise ValueError(f"a.ndim ({a.ndim}) must be 0 or 1")
+    if p.ndim != 1:
+        raise ValueError(f"p.ndim ({p.ndim}) must be 1")
+    return rng.choice(a, size, bool(replace), None if p.size == 0 else p)
+
+
+def _permutation(rng, n, size):
+    """Theano's ``permutation_helper``: one ``permutation(n)`` per element of ``size``."""
+    n = int(n.item())
+    shape = () if size is None else tuple(size)
+    out = np.empty(shape + (n,), int)
+    for index in np.ndindex(*shape):
+        out[index] = rng.permutation(n)
+    return out
+
+
+def _multinomial(rng, n, pvals, size):
+    """Theano's ``multinomial_helper``: one ``multinomial(n, pvals)`` per row, broadcasting
+    ``n`` and the rows of ``pvals``, with its tolerance for sums a little above 1."""
+    ndim = len(size) if size is not None else max(n.ndim, pvals.ndim - 1)
+    n = _lift(n, ndim, "n")
+    if pvals.ndim - 1 > ndim:
+        raise ValueError(f"pvals.ndim-1 ({pvals.ndim - 1}) should not be larger than "
+                         f"len(size) ({ndim})")
+    pvals = pvals.reshape((1,) * (ndim - pvals.ndim + 1) + pvals.shape)
+    shape = tuple(size) if size is not None else tuple(
+        max(a, b) for a, b in zip(n.shape, pvals.shape))
+    out = np.ndarray(shape + (pvals.shape[-1],))
+    if not pvals.min() >= 0:
+        raise ValueError("multinomial: negative probabilities in pvals")
+    for out_index, n_index, p_index in _broadcast_indices(shape, n.shape, pvals.shape[:-1]):
+        row = pvals[p_index]
+        total = np.sum(row)
+        if 1.0 < total < 1.0 + 1e-5 or row[-1] < 5e-5:
+            row = row * (1.0 - 5e-5)
+            total = np.sum(row)
+        if not total <= 1.0:
+            raise ValueError(f"multinomial: the probabilities of a row sum to {total} > 1")
+        out[out_index] = rng.multinomial(n=n[n_index], pvals=row.astype("float64"))
+    return out
+
+
+# The functions RandomFunction calls: RandomState methods by name, or Theano's helpers.
+RANDOM_FUNCTIONS = {
+    "uniform": np.random.RandomState.uniform,
+    "normal": np.random.RandomState.normal,
+    "binomial": np.random.RandomState.binomial,
+    "poisson": np.random.RandomState.poisson,
+    "random_integers": _random_integers,
+    "choice": _choice,
+    "permutation": _permutation,
+    "multinomial": _multinomial,
+}
+
+
+@dataclass(frozen=True)
+class RandomFunction(Op):
+    """Theano's ``RandomFunction{fn}``: ``(new_state, sample)`` from ``(state, shape,
+    *args)``, drawing with ``fn(RandomState, *args, shape)`` (``shape`` empty: None).
+
+    ``state`` is a packed ``RandomState`` (``pack_random_state``); the draw runs on a new
+    ``RandomState`` unpacked from it, so the input state is never changed and a function
+    that fails leaves its shared state as it was.  ``broadcastable`` is the sample's pattern;
+    ``ndim_added`` the dimensions the draw adds after ``shape`` (multinomial, permutation).
+    """
+
+    fn: str
+    dtype: str
+    broadcastable: tuple
+    ndim_added: int = 0
+
+    def make_node(self, state, shape, *args):
+        if self.fn not in RANDOM_FUNCTIONS:
+            raise ValueError(f"RandomFunction: unknown function {self.fn!r}")
+        state, shape = as_tensor_variable(state), as_tensor_variable(shape)
+        if state.type != TensorType("int64", (False,)):
+            raise TypeError(f"RandomFunction: the state must be a packed RandomState (an "
+                            f"int64 vector), got {state.type}")
+        if shape.ndim != 1 or shape.dtype not in ("int32", "int64"):
+            raise TypeError(f"RandomFunction: the shape must be an int vector, got {shape.type}")
+        args = [as_tensor_variable(a) for a in args]
+        sample = TensorType(self.dtype, tuple(self.broadcastable))
+        return Apply(self, [state, shape] + args,
+                     [state.type.make_variable(), sample.make_variable()])
+
+    def perform(self, node, inputs):
+        state, shape, args = inputs[0], inputs[1], list(inputs[2:])
+        ndim = len(self.broadcastable)
+        shape = None if len(shape) == 0 else tuple(int(s) for s in shape)
+        if shape is not None and ndim != len(shape) + self.ndim_added:
+            raise ValueError(f"Shape mismatch: the sample has {ndim} dimensions, the shape "
+                             f"{shape} gives {len(shape) + self.ndim_added}")
+        rng = unpack_random_state(state)
+        value = np.asarray(RANDOM_FUNCTIONS[self.fn](rng, *args, shape), dtype=self.dtype)
+        if shape is None and value.ndim == 0 and ndim > 0:
+            value = value.reshape((1,) * ndim)
+        if value.ndim != ndim:
+            raise ValueError(f"Shape mismatch: the sample should have {ndim} dimensions, "
+                             f"{self.fn} drew {value.ndim}")
+        drawn = value.shape[:value.ndim - self.ndim_added]
+        if shape is not None and shape != drawn:
+            raise ValueError(f"Shape mismatch: the sample should have shape {shape}, "
+                             f"{self.fn} drew {drawn}")
+        return [pack_random_state(rng), value]
+
+    def connection_pattern(self, node):
+        return [[False, False] for _ in node.inputs]
+
+    def grad(self, inputs, out_grads):
+        return [None] * len(inputs)
+
+    def __str__(self):
+        return f"RandomFunction{{{self.fn}}}"
+
+    __repr__ = __str__
