@@ -374,9 +374,9 @@ def debugprint(obj, depth=-1, print_type=False, file=None, ids="CHAR", stop_on_n
     >>> import arignote.tensor as T
     >>> x, y = T.dvectors('x', 'y')
     >>> print(debugprint(x + T.exp(y), file='str'))
-    Elemwise{Add} [id A] ''
+    Elemwise{add,no_inplace} [id A] ''
      |x [id B]
-     |Elemwise{Exp} [id C] ''
+     |Elemwise{exp,no_inplace} [id C] ''
        |y [id D]
     <BLANKLINE>
     """
