@@ -216,7 +216,7 @@ GPU_CASES = _device_cases()
 
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-_LAUNCHER = re.compile(r'extern "C" __global__ void (\w+)\(([^)]*)\)')
+_LAUNCHER = re.compile(r'extern "C" __global__ void (?:__launch_bounds__\(\d+\) )?(\w+)\(([^)]*)\)')
 
 
 def _cpu_kernels(source, directory):

@@ -131,6 +131,8 @@ def test_transfer_cuda_outputs_stay_on_the_device(tmp_path):
                                       updates=[(W, W + x)])
     assert renderer.device_outputs == {0}
     assert "res[0] = ag_wrap(" in host and "res[1] = ag_dto_numpy(" in host
+    # x * W is computed straight into the output's buffer: no copy at the end.
+    assert "res[0] = ag_wrap(st, dres[0].ptr" in host
     assert "new_[0] = ag_wrap(" in host  # the new shared value: a device array
     # Updates are swapped in last, after every output exists.
     assert host.index("PyList_SET_ITEM(cell_, 0, new_[0])") > host.index("res[1] =")

@@ -11,6 +11,7 @@
 #define __forceinline__ inline
 #define __shared__ static
 #define __restrict__ __restrict
+#define __launch_bounds__(threads)
 
 struct ag_dim3 { unsigned x, y, z; };
 static const ag_dim3 blockIdx = {0, 0, 0}, threadIdx = {0, 0, 0};

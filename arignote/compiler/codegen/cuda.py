@@ -178,6 +178,20 @@ class CudaRenderer(CRenderer):
             for output in node.outputs:
                 self.where[output] = "device" if place == "device" else "host"
 
+    def _plan_storage(self, order):
+        """The C plan, except that the value a ``transfer(x, 'cuda')`` output views is
+        computed straight into that output's buffer (no copy at the end)."""
+        if self.root is self:
+            for position in sorted(self.device_outputs):
+                variable = self.fgraph.outputs[position]
+                source = variable.owner.inputs[0] if variable.owner is not None else None
+                if source is not None and source.owner is not None and \
+                        self.node_place.get(source.owner) == "device" and \
+                        self._computed_here(source) and source not in self.result_index and \
+                        source not in self.fgraph.outputs:
+                    self.result_index[source] = position
+        super()._plan_storage(order)
+
     def _cuda_emitter(self, node):
         if any(getattr(v.type, "dtype", None) not in CUDA_TYPES
                for v in node.inputs + node.outputs):
@@ -368,8 +382,11 @@ class CudaRenderer(CRenderer):
                 name = self.name_at(variable, "device")
                 lines += self.pending
                 self.pending = []
-                if on_device and self.result_index.get(variable) == position \
-                        and variable not in done:
+                viewed = variable.owner.inputs[0] if position in self.device_outputs and \
+                    variable.owner is not None else None
+                if on_device and variable not in done and (
+                        self.result_index.get(variable) == position or
+                        self.result_index.get(viewed) == position):
                     slot = f"dres[{position}]"
                 else:
                     slot = f"dtmp[{self.new_temp()}]"

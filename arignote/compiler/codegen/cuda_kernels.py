@@ -14,7 +14,8 @@ from ..ops.blas import Dot, Gemm
 from ..ops.nnet import LogSoftmax, Softmax
 from ..ops.reduce import All, Any, Argmax, Max, Min, Prod, Sum, accumulator_dtype
 from ..ops.shape import Alloc, Rebroadcast, Reshape, SpecifyShape
-from ..ops.subtensor import AdvancedIncSubtensor1, AdvancedSubtensor1, Subtensor
+from ..ops.subtensor import (ARRAY, FULL_SLICE, AdvancedIncSubtensor, AdvancedIncSubtensor1,
+                             AdvancedSubtensor, AdvancedSubtensor1, Subtensor)
 from ..ops.composite import FusedReduce
 from ..ops.elemwise import DimShuffle, Elemwise
 from ..ops.gradops import _GradientIdentity
@@ -340,7 +341,9 @@ def reduction_code(node, ctx, kind, axes, scalar_op, acc_dtype, arg=None):
                  f"        acc = ag_block_reduce(acc, KNAME_op(), ({acc}){identity});",
                  f"        if (threadIdx.x == 0) q[o] = ({CTYPES[out.dtype]})acc;"]
     source += [f"/* {kind}{' (arg)' if arg else ''} over axes {tuple(axes)} */",
-               f'extern "C" __global__ void KNAME({", ".join(params)}) {{',
+               # Blocks of up to 1024 threads: the register budget must allow them.
+               f'extern "C" __global__ void __launch_bounds__(1024) KNAME('
+               f'{", ".join(params)}) {{',
                "    for (long long o = blockIdx.x; o < nout; o += gridDim.x) {"]
     source += body + ["    }", "}"]
     name, index = ctx.kernel("reduce", "\n".join(source))
@@ -756,3 +759,152 @@ def transfer_code(node, ctx):
 
 
 transfer_code.supports = lambda node: node.op.target == "cuda"
+
+
+# ---------------------------------------------------------------------------- x[i, j, ...]
+def _leading_vectors(node, first_piece):
+    """Whether an advanced index is integer vectors on the leading axes and full slices
+    after them (``x[arange(n), y]``, ``x[rows, cols, :]``): the cases the device runs."""
+    x, pieces = node.inputs[0], node.inputs[first_piece:]
+    entries = list(node.op.idx_list)
+    arrays = [k for k, e in enumerate(entries) if e == ARRAY]
+    return bool(arrays) and arrays == list(range(len(arrays))) and \
+        all(e == FULL_SLICE for e in entries[len(arrays):]) and len(pieces) == len(arrays) and \
+        all(p.ndim == 1 and p.dtype in CTYPES and p.dtype != "bool" for p in pieces) and \
+        len(entries) <= x.ndim
+
+
+def _vector_index_setup(ctx, x_name, x, pieces, lines):
+    """Host statements for K index vectors on x's leading axes: ``len_`` (their common
+    length, a length 1 broadcasts), ``inner_`` and the trailing shape and strides."""
+    k = len(pieces)
+    lines.append("long long len_ = 1;")
+    for j, piece in enumerate(pieces):
+        name = ctx.name(piece)
+        lines.append(f"if ({name}.shape[0] != 1) {{ if (len_ != 1 && len_ != {name}.shape[0]) "
+                     f"{{ " + ctx.fail("IndexError", "shape mismatch: indexing arrays could not "
+                                       "be broadcast together (lengths %ld and %ld)",
+                                       "(long)len_", f"(long){name}.shape[0]") +
+                     f" }} len_ = {name}.shape[0]; }}")
+    lines.append(f"ag_dims ish_, xs_; long long inner_ = 1;")
+    for d in range(k, x.ndim):
+        lines.append(f"ish_.v[{d - k}] = {x_name}.shape[{d}]; xs_.v[{d - k}] = "
+                     f"{x_name}.strides[{d}]; inner_ *= {x_name}.shape[{d}];")
+    args, params, offsets = [], [], []
+    for j, piece in enumerate(pieces):
+        name = ctx.name(piece)
+        lines.append(f"const char *ip{j}_ = {name}.data; long long is{j}_ = {name}.shape[0] == 1 "
+                     f"? 0 : {name}.strides[0], il{j}_ = {x_name}.shape[{j}], "
+                     f"xs{j}_ = {x_name}.strides[{j}];")
+        args += [f"ip{j}_", f"is{j}_", f"il{j}_", f"xs{j}_"]
+        params += [f"const char *__restrict__ ip{j}", f"long long is{j}", f"long long il{j}",
+                   f"long long xs{j}"]
+        itype = CTYPES[piece.dtype]
+        offsets += [f"long long j{j} = (long long)*(const {itype} *)(ip{j} + row * is{j});",
+                    f"if (j{j} < 0) j{j} += il{j};",
+                    f"if (j{j} < 0 || j{j} >= il{j}) bad = 1;",
+                    f"offset += j{j} * xs{j};"]
+    return args, params, offsets
+
+
+@cuda_emitter(AdvancedSubtensor)
+def advanced_subtensor_code(node, ctx):
+    """Gather through index vectors on the leading axes; a bad index raises IndexError when
+    the call ends."""
+    x, *pieces = node.inputs
+    out = node.outputs[0]
+    src, dst = ctx.name(x), ctx.name(out)
+    ctype = CTYPES[x.dtype]
+    flag, value = ctx.flag_check()
+    k = len(pieces)
+    lines = []
+    args, params, offsets = _vector_index_setup(ctx, src, x, pieces, lines)
+    lines.append(f"{dst}.shape[0] = len_;")
+    lines += [f"{dst}.shape[{d - k + 1}] = {src}.shape[{d}];" for d in range(k, x.ndim)]
+    lines.append(ctx.alloc(out))
+    lines.append(f"long long n_ = ag_size(&{dst}); const char *x_ = {src}.data; "
+                 f"char *q_ = {dst}.data; int *flag_ = {flag}; int value_ = {value};")
+    source = "\n".join([
+        f"/* x[{', '.join(['vector'] * k)}, ...] */",
+        f'extern "C" __global__ void KNAME(long long n, long long inner, ag_dims ishape, '
+        f'ag_dims xs, const char *__restrict__ x, {", ".join(params)}, '
+        f'{ctype} *__restrict__ q, int *flag, int value) {{',
+        "    for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < n;",
+        "         i += (long long)blockDim.x * gridDim.x) {",
+        "        const long long row = i / inner, col = i - row * inner;",
+        "        long long offset = 0; int bad = 0;"] +
+        ["        " + line for line in offsets] + [
+        "        if (bad) { atomicExch(flag, value); q[i] = 0; continue; }",
+        f"        q[i] = *(const {ctype} *)(x + offset + ag_offset(col, {x.ndim - k}, ishape, "
+        f"xs));",
+        "    }",
+        "}"])
+    name, index = ctx.kernel("take", source)
+    lines.append("if (n_ > 0) " + ctx.launch(index, name, "ag_grid(n_, 256)", "256", [
+        "n_", "inner_", "ish_", "xs_", "x_"] + args + ["q_", "flag_", "value_"]))
+    return "\n".join(lines)
+
+
+advanced_subtensor_code.supports = lambda node: _leading_vectors(node, 1)
+
+
+@cuda_emitter(AdvancedIncSubtensor)
+def advanced_inc_subtensor_code(node, ctx):
+    """x copied (unless the output took its buffer), then the value scattered through index
+    vectors on the leading axes: atomicAdd for increments, stores for set."""
+    x, y, *pieces = node.inputs
+    out = node.outputs[0]
+    src, val, dst = ctx.name(x), ctx.name(y), ctx.name(out)
+    size = itemsize(out.dtype)
+    ctype, vtype = CTYPES[out.dtype], CTYPES[y.dtype]
+    flag, value = ctx.flag_check()
+    k = len(pieces)
+    lines = [f"{dst}.shape[{d}] = {src}.shape[{d}];" for d in range(x.ndim)]
+    lines.append(ctx.alloc(out))
+    lines.append(f"if ({dst}.data != {src}.data && ag_dcopy(st->copy_fns, &{dst}, &{src}, "
+                 f"{size}, st->fname) < 0) goto fail;")
+    args, params, offsets = _vector_index_setup(ctx, dst, x, pieces, lines)
+    # The value broadcasts against the indexed result, (len,) + x.shape[k:].
+    lines.append(f"ag_array vs_; vs_.ndim = {x.ndim - k + 1}; vs_.shape[0] = len_;")
+    lines += [f"vs_.shape[{d - k + 1}] = {dst}.shape[{d}];" for d in range(k, x.ndim)]
+    lead = x.ndim - k + 1 - y.ndim
+    for d in range(y.ndim):
+        lines.append(f"if ({val}.shape[{d}] != 1 && {val}.shape[{d}] != vs_.shape[{d + lead}]) "
+                     f"{{ char a_[64], b_[64]; " + ctx.fail(
+                         "ValueError", "cannot write a value of shape %s into a subtensor of "
+                         "shape %s", f"ag_shape_str(&{val}, a_, 64)",
+                         "ag_shape_str(&vs_, b_, 64)") + " }")
+    lines.append(f"ag_dims vshape_ = ag_dims_of_shape(&vs_), ys_ = ag_dims_of_strides(&{val}, "
+                 f"&vs_); long long n_ = ag_size(&vs_); const char *y_ = {val}.data; "
+                 f"char *q_ = {dst}.data; int *flag_ = {flag}; int value_ = {value};")
+    if node.op.set_instead_of_inc:
+        write = f"*(({ctype} *)target) = v;"
+    else:
+        atype, _ = _ATOMIC[out.dtype]
+        write = f"atomicAdd(({atype} *)target, ({atype})v);"
+    source = "\n".join([
+        f"/* {node.op}: x[{', '.join(['vector'] * k)}, ...] */",
+        f'extern "C" __global__ void KNAME(long long n, long long inner, ag_dims ishape, '
+        f'ag_dims xs, char *q, {", ".join(params)}, ag_dims vshape, ag_dims ys, '
+        f'const char *__restrict__ y, int *flag, int value) {{',
+        "    for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < n;",
+        "         i += (long long)blockDim.x * gridDim.x) {",
+        "        const long long row = i / inner, col = i - row * inner;",
+        "        long long offset = 0; int bad = 0;"] +
+        ["        " + line for line in offsets] + [
+        "        if (bad) { atomicExch(flag, value); continue; }",
+        f"        const {ctype} v = ({ctype})*(const {vtype} *)(y + ag_offset(i, "
+        f"{x.ndim - k + 1}, vshape, ys));",
+        f"        char *target = q + offset + ag_offset(col, {x.ndim - k}, ishape, xs);",
+        f"        {write}",
+        "    }",
+        "}"])
+    name, index = ctx.kernel("scatter", source)
+    lines.append("if (n_ > 0) " + ctx.launch(index, name, "ag_grid(n_, 256)", "256", [
+        "n_", "inner_", "ish_", "xs_", "q_"] + args + ["vshape_", "ys_", "y_", "flag_",
+                                                        "value_"]))
+    return "\n".join(lines)
+
+
+advanced_inc_subtensor_code.supports = lambda node: _leading_vectors(node, 2) and (
+    node.op.set_instead_of_inc or node.outputs[0].dtype in _ATOMIC)
