@@ -81,7 +81,8 @@ class CudaLinker:
 
     def make(self, cells):
         """Bind shared-variable storage cells; returns ``(run, state)``."""
-        consts = tuple(np.ascontiguousarray(c.data) for c in self.plan.constants)
+        # asarray, not ascontiguousarray: that one makes 0-d constants 1-d.
+        consts = tuple(np.asarray(c.data, order="C") for c in self.plan.constants)
         device_constants = tuple(cuda.to_device(c) for c in consts)
         self._device_constants.append(device_constants)  # alive as long as the linker
         thunks = tuple(_thunk(n) for n in self.plan.fallback_nodes)
