@@ -106,10 +106,38 @@ def _composite_name(composite):
     return "Composite{" + ", ".join(outs) + "}"
 
 
-def _elemwise_name(op):
-    scalar_op = op.scalar_op
-    if op.inplace_pattern:
-        pairs = ", ".join(f"({o}, {i})" for o, i in sorted(op.inplace_pattern))
+def _single_step(node):
+    """``(scalar_op, operands)`` when ``node`` is a fused Elemwise of one scalar op (fusion
+    makes a Composite of a lone op too), its literals as constants: printed as the Elemwise
+    of that op, as Theano leaves a lone op unfused.  None for any other node."""
+    from .compiler.ops.composite import Composite
+    from .compiler.variable import constant
+    op = node.op
+    if type(op).__name__ != "Elemwise" or op.inplace_pattern:
+        return None
+    composite = op.scalar_op
+    if not isinstance(composite, Composite) or len(composite.program) != 1 or \
+            tuple(composite.outs) != (("tmp", 0),):
+        return None
+    scalar_op, args, _ = composite.program[0]
+    if isinstance(scalar_op, Composite) or any(ref[0] == "tmp" for ref in args):
+        return None
+    operands = [node.inputs[ref[1]] if ref[0] == "in" else constant(ref[1], dtype=ref[2])
+                for ref in args]
+    return scalar_op, operands
+
+
+def _elemwise_parts(node):
+    """``(scalar_op, operands, inplace_pattern)`` of an Elemwise node as printed."""
+    single = _single_step(node)
+    if single is not None:
+        return single[0], single[1], ()
+    return node.op.scalar_op, list(node.inputs), node.op.inplace_pattern
+
+
+def _elemwise_name(scalar_op, inplace_pattern=()):
+    if inplace_pattern:
+        pairs = ", ".join(f"({o}, {i})" for o, i in sorted(inplace_pattern))
         return f"Elemwise{{{_scalar_name(scalar_op)}}}[{pairs}]"
     from .compiler.ops.composite import Composite
     if isinstance(scalar_op, Composite) or _has_params(scalar_op):
@@ -161,7 +189,10 @@ def _special_name(op, node):
     """Names of the ops whose Theano text is not 'ClassName{fields}'; None for the rest."""
     name = type(op).__name__
     if name == "Elemwise":
-        return _elemwise_name(op)
+        if node is not None:
+            scalar_op, _, inplace_pattern = _elemwise_parts(node)
+            return _elemwise_name(scalar_op, inplace_pattern)
+        return _elemwise_name(op.scalar_op, op.inplace_pattern)
     if name == "DimShuffle":
         # Theano 1.0 builds every DimShuffle as a view ('inplace=True' by default).
         return f"InplaceDimShuffle{{{','.join(str(a) for a in op.new_order)}}}"
@@ -277,6 +308,8 @@ def _children(node):
     """The inputs debugprint shows under ``node``: its inputs, with Theano's extra ones (the
     constant indices of Subtensor, the axis of Join)."""
     name = type(node.op).__name__
+    if name == "Elemwise":
+        return _elemwise_parts(node)[1]
     if name == "Join":
         from .compiler.variable import constant
         return [constant(node.op.axis, dtype="int8")] + list(node.inputs)
@@ -537,27 +570,18 @@ class _TreePrinter:
 _PP_UNARY = {"Neg": "-"}
 
 
-def _pp_operator(node):
-    """The infix operator text of ``node`` (a tensor-level Elemwise or dot), or None."""
-    if type(node.op).__name__ == "Dot":
-        return "\\dot"
-    scalar_op = getattr(node.op, "scalar_op", None)
-    if scalar_op is None or getattr(node.op, "inplace_pattern", ()) or len(node.inputs) < 2:
-        return None
-    return _INFIX.get(_scalar_class(scalar_op))
-
-
 def _pp_function(node):
-    """The function name pp calls ``node`` by."""
-    scalar_op = getattr(node.op, "scalar_op", None)
-    if scalar_op is not None and not getattr(node.op, "inplace_pattern", ()):
+    """The function name pp calls a node other than an operator by."""
+    if type(node.op).__name__ == "Elemwise":
+        scalar_op, _, inplace_pattern = _elemwise_parts(node)
         name = _scalar_class(scalar_op)
-        if name == "Cast":
-            return scalar_op.dtype
-        if name in _NAMED_ELEMWISE:
-            return _NAMED_ELEMWISE[name]
-        if not _has_params(scalar_op):
-            return _tensor_function(scalar_op)
+        if not inplace_pattern:
+            if name == "Cast":
+                return scalar_op.dtype
+            if name in _NAMED_ELEMWISE:
+                return _NAMED_ELEMWISE[name]
+            if not _has_params(scalar_op):
+                return _tensor_function(scalar_op)
     return op_name(node.op, node)
 
 
@@ -644,23 +668,27 @@ def _render(variable):
         elif _is_indexing(node):
             todo = [(node.inputs[0], False)] + [p if isinstance(p, str) else (p, False)
                                                  for p in _index_pieces(node)]
-        elif type(node.op).__name__ == "Elemwise" and \
-                _scalar_class(node.op.scalar_op) in _PP_UNARY and \
-                not node.op.inplace_pattern:
-            todo = ["(" + _PP_UNARY[_scalar_class(node.op.scalar_op)], (node.inputs[0], False),
-                    ")"]
         else:
-            operator = _pp_operator(node)
-            if operator is not None:
+            operands, operator = list(node.inputs), None
+            if type(node.op).__name__ == "Dot":
+                operator = "\\dot"
+            elif type(node.op).__name__ == "Elemwise":
+                scalar_op, operands, inplace_pattern = _elemwise_parts(node)
+                if not inplace_pattern:
+                    operator = (_PP_UNARY if len(operands) == 1 else _INFIX).get(
+                        _scalar_class(scalar_op))
+            if operator is not None and len(operands) == 1:
+                todo = ["(" + operator, (operands[0], False), ")"]
+            elif operator is not None:
                 todo = ["("]
-                for position, child in enumerate(node.inputs):
+                for position, child in enumerate(operands):
                     if position:
                         todo.append(f" {operator} ")
                     todo.append((child, False))
                 todo.append(")")
             else:
                 todo = [_pp_function(node) + "("]
-                for position, child in enumerate(node.inputs):
+                for position, child in enumerate(operands):
                     if position:
                         todo.append(", ")
                     todo.append((child, False))

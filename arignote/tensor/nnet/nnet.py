@@ -11,7 +11,7 @@ get the same functions as ``T.nnet``.
 array([ 0.5 , -0.75])
 """
 
-from ...compiler.ops.nnet import (  # noqa: F401
+from ...compiler.ops.nnet import (
     LogSoftmax,
     Softmax,
     binary_crossentropy,
@@ -31,7 +31,7 @@ from ...compiler.ops.nnet import (  # noqa: F401
     softmax_with_bias,
     softsign,
 )
-from ...compiler.ops.scalar import elu, relu, sigmoid, softplus  # noqa: F401
+from ...compiler.ops.scalar import elu, relu, sigmoid, softplus
 
 __all__ = [
     "LogSoftmax", "Softmax", "binary_crossentropy", "categorical_crossentropy",
@@ -53,8 +53,8 @@ def prepend_scalar_to_each_row(val, mat):
     array([[7., 0.],
            [7., 0.]])
     """
-    from ...compiler.variable import as_tensor_variable
     from ... import tensor as T
+    from ...compiler.variable import as_tensor_variable
     mat = as_tensor_variable(mat)
     if mat.ndim != 2:
         raise TypeError(f"prepend_scalar_to_each_row takes a matrix, got {mat.type}")
