@@ -211,3 +211,79 @@ def test_mixed_dtype_mlp_step_has_no_python_node():
     np.testing.assert_allclose(step(data), expected, rtol=1e-12)
     grad = data.T.astype("float64") @ (2 * np.tanh(data @ w0) * (1 - np.tanh(data @ w0) ** 2))
     np.testing.assert_allclose(w.get_value(), w0 - 0.1 * grad, rtol=1e-10)
+
+
+def test_monitormode_calls_pre_and_post_func_around_each_node():
+    from arignote.compile import MonitorMode
+    x = T.dvector("x")
+    calls = []
+
+    def pre(i, node, fn):
+        calls.append(("pre", i, [cell[0].tolist() for cell in fn.inputs],
+                      [cell[0] for cell in fn.outputs]))
+
+    def post(i, node, fn):
+        calls.append(("post", i, node, [cell[0].tolist() for cell in fn.outputs]))
+
+    f = arignote.function([x], T.exp(x) * 2,
+                          mode=arignote.compile.MonitorMode(pre_func=pre, post_func=post))
+    np.testing.assert_allclose(f(np.array([0.0, 1.0])), [2.0, 2 * np.e])
+    nodes = f.maker.fgraph.toposort()
+    assert len(calls) == 2 * len(nodes) >= 4
+    assert [c[:2] for c in calls] == [(k, i) for i in range(len(nodes)) for k in ("pre", "post")]
+    assert [c[2] for c in calls if c[0] == "post"] == nodes
+    assert calls[0] == ("pre", 0, [[0.0, 1.0]], [None])
+    assert calls[1][3] == [[1.0, float(np.e)]]
+    assert calls[-1][3] == [[2.0, 2 * float(np.e)]]
+    with pytest.raises(ValueError, match="own linker"):
+        MonitorMode(linker="c")
+
+
+def test_monitormode_detect_nan_names_the_node(capsys):
+    from arignote.compile.monitormode import MonitorMode, detect_nan
+    x = T.dvector("x")
+    f = arignote.function([x], T.sqrt(x), mode=MonitorMode(post_func=detect_nan))
+    with np.errstate(invalid="ignore"):
+        f(np.array([4.0]))
+        assert capsys.readouterr().out == ""
+        f(np.array([-1.0, 4.0]))
+    out = capsys.readouterr().out
+    assert out.startswith("*** NaN detected ***\nElemwise{sqrt,no_inplace} [id A] ''\n")
+    assert "Outputs: [array([nan,  2.])]" in out
+
+
+def test_nnet_nnet_submodule_under_the_import_hook():
+    import arignote.theano as hook
+    hook.install()
+    try:
+        import theano.tensor.nnet.nnet as theano_nnet
+        from theano.tensor.nnet.nnet import softmax, softsign
+    finally:
+        hook.uninstall()
+    assert softsign is T.nnet.softsign and softmax is T.nnet.softmax
+    assert theano_nnet.sigmoid is T.nnet.sigmoid and T.nnet.nnet is theano_nnet
+    x = T.dmatrix("x")
+    np.testing.assert_allclose(theano_nnet.prepend_1_to_each_row(x).eval({x: np.zeros((2, 1))}),
+                               [[1.0, 0.0], [1.0, 0.0]])
+
+
+def test_reshape_to_stacked_scalars_marks_constant_ones_broadcastable():
+    x = T.dvector("x")
+    n = T.iscalar("n")
+    for shape in ([1, n], [T.constant(1), x.shape[0]], [1, x.shape[0]]):
+        y = T.reshape(x, T.stack(shape))
+        assert y.broadcastable == (True, False) == T.reshape(x, tuple(shape)).broadcastable
+    assert T.reshape(x, T.stack([x.shape[0], 1])).broadcastable == (False, True)
+    assert x.reshape(T.stack([1, 1, -1]), ndim=3).broadcastable == (True, True, False)
+    y = T.reshape(x, T.stack([1, n])) + T.dmatrix("m")  # broadcasts along the first axis
+    value = y.eval({x: np.arange(3.0), n: 3, y.owner.inputs[1]: np.ones((2, 3))})
+    np.testing.assert_allclose(value, [[1.0, 2.0, 3.0]] * 2)
+
+
+def test_compiled_function_outputs_are_theanos():
+    x = T.dscalar("x")
+    f = arignote.function([x], [x * 2, arignote.Out(x + 1, borrow=True)])
+    assert f.outputs is f.maker.outputs and len(f.outputs) == 2
+    assert f.outputs[0].variable is f.maker.outputs[0].variable
+    assert [o.borrow for o in f.outputs] == [False, True]
+    assert f.copy().outputs[1].borrow

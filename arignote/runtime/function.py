@@ -559,6 +559,8 @@ class Function:
         When True, arguments are used as given (no type checks or conversion).
     name : str
     profile : ProfileStats or None
+    outputs : list of Out
+        The output specs, ``maker.outputs`` (Theano's ``Function.outputs``).
     """
 
     def __init__(self, maker, input_storage, name=None, trust_input=False):
@@ -622,6 +624,12 @@ class Function:
         self._fast = self._crun if self._lock is None else None
         self.value = _ValueView(self)
         self.container = _ContainerView(self)
+
+    @property
+    def outputs(self):
+        """The output specs (``Out``: ``.variable``, ``.borrow``), as Theano's
+        ``Function.outputs`` holds them; the same list as ``maker.outputs``."""
+        return self.maker.outputs
 
     # ---- calling
     def __call__(self, *args, **kwargs):
