@@ -453,11 +453,17 @@ class _State:
 _STATE = _State()
 
 
+_THREAD = threading.local()
+
+
 def _make_current(ordinal):
     """Make the primary context of ``ordinal`` current on this thread; return it."""
     context = _STATE.context(ordinal)
-    ffi, driver = _LIBS.ffi, _LIBS.driver
-    current = ffi.new("CUcontext *")
+    driver = _LIBS.driver
+    try:
+        current = _THREAD.cell
+    except AttributeError:
+        current = _THREAD.cell = _LIBS.ffi.new("CUcontext *")
     driver.cuCtxGetCurrent(current)
     # Checked every time: another library (pycuda) may have pushed a context of its own.
     if current[0] != context:
@@ -685,21 +691,34 @@ class DeviceArray:
         alive as long as the array (and so is the memory it owns).  ``device`` is the GPU
         ordinal (default: the selected device).  Nothing here calls the driver.
         """
+        # Generated host modules wrap every device result with this: it stays lean.
         self = object.__new__(cls)
-        dtype = np.dtype(dtype)
-        shape = tuple(int(size) for size in shape)
+        if type(dtype) is not np.dtype:
+            dtype = np.dtype(dtype)
+        shape = tuple(map(int, shape))
+        itemsize = dtype.itemsize
+        size = 1
+        if strides is None:
+            contiguous = []
+            step = itemsize
+            for extent in reversed(shape):
+                contiguous.append(step)
+                step *= extent or 1
+                size *= extent
+            contiguous.reverse()
+            strides = tuple(contiguous)
+        else:
+            strides = tuple(map(int, strides))
+            if len(strides) != len(shape):
+                raise ValueError(f"strides {strides} do not match shape {shape}")
+            for extent in shape:
+                size *= extent
         self.ptr = int(ptr)
         self.shape = shape
         self.dtype = dtype
-        self.strides = (cuda_dlpack.contiguous_strides(shape, dtype.itemsize) if strides is None
-                        else tuple(int(stride) for stride in strides))
-        if len(self.strides) != len(shape):
-            raise ValueError(f"strides {self.strides} do not match shape {shape}")
-        size = 1
-        for extent in shape:
-            size *= extent
+        self.strides = strides
         self.size = size
-        self.nbytes = size * dtype.itemsize
+        self.nbytes = size * itemsize
         self.ndim = len(shape)
         self.device = _selected() if device is None else int(device)
         self._owner = owner
@@ -707,7 +726,7 @@ class DeviceArray:
         return self
 
     def __del__(self):
-        if self._owns:
+        if getattr(self, "_owns", False):  # False too for an instance never initialised
             self._owns = False
             try:
                 _free(self.ptr, self.device)
