@@ -2,7 +2,8 @@
  *
  * "Device memory" is host memory from malloc, so every copy is a memcpy and the Python side
  * of the runtime (contexts, the pool, copies, strided reads, device arrays, interop, shared
- * variables, out-of-memory) runs for real.  Kernels cannot run: module loading fails.
+ * variables, out-of-memory) runs for real.  Kernels do not run: a "cubin" starting with FAKE
+ * loads, and a launch records its grid, block and first three parameters (8 bytes each).
  * Allocations larger than FAKE_CUDA_MEMORY fail with CUDA_ERROR_OUT_OF_MEMORY, as a real
  * device does when the pool cannot grow.  Counters let tests check what was called.
  */
@@ -24,7 +25,10 @@ static const char *texts[] = {"no error", "invalid argument", "out of memory"};
 
 /* Counters read by the tests through ctypes. */
 long fake_allocs, fake_frees, fake_htod, fake_dtoh, fake_dtod, fake_waits, fake_threshold_set;
+long fake_launches, fake_grid_x, fake_block_x;
+unsigned long long fake_parameters[3];
 void *fake_current;
+static int module_token, function_token;
 
 CUresult cuInit(unsigned int flags) { return flags == 0 ? 0 : 1; }
 CUresult cuDriverGetVersion(int *version) { *version = 13000; return 0; }
@@ -154,24 +158,27 @@ CUresult cuStreamWaitEvent(void *stream, void *event, unsigned int flags) {
 }
 
 CUresult cuModuleLoadData(void **module, const void *image) {
-    (void)module;
-    (void)image;
-    return 1;
+    if (memcmp(image, "FAKE", 4) != 0) return 1;
+    *module = &module_token;
+    return 0;
 }
 
 CUresult cuModuleUnload(void *module) { (void)module; return 0; }
 
 CUresult cuModuleGetFunction(void **function, void *module, const char *name) {
-    (void)function;
-    (void)module;
-    (void)name;
-    return 1;
+    if (module != &module_token || strcmp(name, "k") != 0) return 1;
+    *function = &function_token;
+    return 0;
 }
 
 CUresult cuLaunchKernel(void *function, unsigned gx, unsigned gy, unsigned gz, unsigned bx,
                         unsigned by, unsigned bz, unsigned shared, void *stream, void **params,
                         void **extra) {
-    (void)function; (void)gx; (void)gy; (void)gz; (void)bx; (void)by; (void)bz;
-    (void)shared; (void)stream; (void)params; (void)extra;
-    return 1;
+    if (function != &function_token || gy != 1 || gz != 1 || by != 1 || bz != 1 || shared
+        || stream || extra) return 1;
+    fake_launches++;
+    fake_grid_x = gx;
+    fake_block_x = bx;
+    for (int i = 0; i < 3; i++) memcpy(&fake_parameters[i], params[i], 8);
+    return 0;
 }

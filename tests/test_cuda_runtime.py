@@ -505,6 +505,21 @@ def test_host_and_device_values(gpu):
     assert cuda.device_value([1, 2], like=device).dtype == np.float32
 
 
+def test_kernel_arguments(gpu):
+    if gpu.library is None:
+        pytest.skip("the real launch is test_nvrtc_kernel_runs")
+    device = cuda.zeros(4, "float32")
+    kernel = cuda.Kernel(b"FAKE cubin", "k")
+    kernel((5,), (128,), device, np.float64(1.5), 7)
+    assert (gpu["launches"], gpu["grid_x"], gpu["block_x"]) == (1, 5, 128)
+    parameters = (ctypes.c_uint64 * 3).in_dll(gpu.library, "fake_parameters")
+    assert parameters[0] == device.ptr
+    assert parameters[1] == np.float64(1.5).view(np.uint64)
+    assert parameters[2] == 7
+    with pytest.raises(TypeError, match="cannot pass str"):
+        kernel((1,), (1,), "text")
+
+
 def test_driver_errors_are_python_errors(gpu):
     with pytest.raises(cuda.CudaError) as error:
         cuda.Kernel(b"not a cubin", "k")
