@@ -1,6 +1,7 @@
 """Random streams: MRG_RandomStreams (theano.sandbox.rng_mrg) and RandomStreams
 (theano.tensor.shared_randomstreams) — statistics, seeding, updates, C against the
-reference backend, gradients through the affine transforms, and dropout compiled to C."""
+reference backend, gradients through the affine transforms, and dropout compiled to C.
+Theano 1.0's exact numbers are checked in tests/test_theano_random_numbers.py."""
 
 import numpy as np
 import pytest
@@ -76,6 +77,11 @@ def test_guess_n_streams():
     assert guess_n_streams((10 ** 6,)) == 60 * 256
     assert guess_n_streams(None) == 60 * 256
     assert guess_n_streams((0,)) == 1
+    # Theano counted Python ints only: a numpy integer or a graph means "unknown".
+    assert guess_n_streams((np.int64(12),)) == 60 * 256
+    assert guess_n_streams((T.lscalar(),)) == 60 * 256
+    with pytest.warns(UserWarning, match="guessing 60"):
+        guess_n_streams(None, warn=True)
 
 
 # ----------------------------------------------------------------------- statistics
@@ -233,7 +239,7 @@ def test_seed_rewinds_every_state(streams):
 def test_rng_attribute_rewinds_and_updates_list():
     srng = RandomStreams(seed=234)
     rv = srng.uniform((2, 2))
-    assert rv.rng.get_value().dtype == np.int32 and rv.rng.get_value().shape[1] == 6
+    assert type(rv.rng.get_value()) is np.random.RandomState
     f = arignote.function([], rv)
     saved = rv.rng.get_value()
     first = f()
@@ -242,6 +248,11 @@ def test_rng_attribute_rewinds_and_updates_list():
     np.testing.assert_array_equal(f(), first)
     srng[rv.rng] = saved
     np.testing.assert_array_equal(f(), first)
+    assert type(srng[rv.rng]) is np.random.RandomState
+    with pytest.raises(TypeError, match="RandomState"):
+        srng[rv.rng] = np.zeros(3)
+    with pytest.raises(TypeError, match="RandomState"):
+        rv.rng.set_value(np.zeros(627, dtype=np.int64))
     (pair,) = srng.updates()
     assert pair[0] is rv.rng and pair == rv.update
     assert srng.state_updates == [pair]
@@ -280,11 +291,31 @@ def test_size_vector_of_unknown_length_needs_ndim():
         srng.uniform((2, 3), ndim=3)
 
 
-def test_size_none_takes_the_parameters_shape():
-    srng = RandomStreams(28)
-    assert _run(srng.uniform(low=np.zeros(3), high=np.ones(3))).shape == (3,)
-    assert _run(srng.normal()).shape == ()
+@pytest.mark.parametrize("streams", STREAMS)
+def test_size_none_takes_the_parameters_shape(streams):
+    srng = streams(28)
+    assert _run(srng.uniform(None, low=np.zeros(3), high=np.ones(3))).shape == (3,)
+    assert _run(srng.normal(None)).shape == ()
     assert _run(srng.binomial(p=np.full((2, 2), 0.5))).shape == (2, 2)
+
+
+def test_raw_random_size_forms():
+    """Theano's ``_infer_ndim_bcast``: -1 borrows a parameter's length, size 1 marks a
+    broadcastable dimension, a symbolic vector needs its length known or ``ndim``."""
+    srng = RandomStreams(40)
+    avg = T.dvector()
+    z = srng.normal((2, -1), avg=avg)
+    assert z.broadcastable == (False, False)
+    assert arignote.function([avg], z)(np.zeros(5)).shape == (2, 5)
+    assert srng.uniform((1, 3)).broadcastable == (True, False)
+    v = T.lvector()
+    with pytest.raises(TypeError, match="ndim"):
+        srng.uniform(v)
+    assert arignote.function([v], srng.uniform(v, ndim=2))(np.array([2, 3])).shape == (2, 3)
+    with pytest.raises(ValueError, match="ndim"):
+        srng.uniform((2, 3), ndim=3)
+    with pytest.raises(TypeError, match="without either shape or args"):
+        srng.poisson(None, lam=1.0)
 
 
 # ----------------------------------------------------------------------- C == reference
@@ -294,6 +325,9 @@ DRAWS = {
     "binomial": lambda s: s.binomial((30, 40), n=3, p=0.4),
     "multinomial": lambda s: s.multinomial(n=4, pvals=np.full((50, 4), 0.25)),
     "choice": lambda s: s.choice(size=3, p=np.full((20, 6), 1 / 6), replace=False),
+    "choice_with_replacement": lambda s: s.choice(size=5, p=np.full((20, 6), 1 / 6)),
+    "numpy_choice": lambda s: s.choice((3,), a=5, p=[0.1, 0.2, 0.3, 0.2, 0.2], replace=False),
+    "truncated_normal_indices": lambda s: s.truncated_normal((1001,), dtype="float64") > 0,
     "integers": lambda s: s.random_integers((100,), 0, 9),
     "permutation": lambda s: s.permutation((10,), n=8),
 }
@@ -336,7 +370,8 @@ def test_generator_state_is_the_same_after_c_and_reference():
 
 
 def _fallbacks(f):
-    return "PyObject_CallOneArg" in f.source
+    """How many nodes of ``f`` call their ``perform`` from the generated C."""
+    return f.source.count("PyObject_CallOneArg(PyTuple_GET_ITEM(st->thunks")
 
 
 def test_every_distribution_renders_as_c():
@@ -350,7 +385,7 @@ def test_every_distribution_renders_as_c():
 
 @pytest.mark.parametrize("mode", ["FAST_COMPILE", "FAST_RUN"])
 def test_runtime_errors(mode):
-    srng = RandomStreams(32)
+    srng = MRG_RandomStreams(32)
     p = T.dvector()
     f = arignote.function([p], srng.choice((2,), a=3, p=p), mode=mode)
     with pytest.raises(ValueError, match="negative or NaN"):
@@ -363,13 +398,20 @@ def test_runtime_errors(mode):
     h = arignote.function([], mrg_uniform(state, (3,))[1], mode=mode)
     with pytest.raises(ValueError, match="n_streams, 6"):
         h()
+    m = T.dmatrix()
+    too_many = arignote.function([m], srng.choice(size=4, p=m, replace=False), mode=mode)
+    with pytest.raises(ValueError, match="cannot draw 4 outcomes without replacement from 3"):
+        too_many(np.full((2, 3), 1 / 3))
+    numpy_error = arignote.function([p], RandomStreams(1).choice((2,), a=3, p=p), mode=mode)
+    with pytest.raises(ValueError, match="RandomFunction.choice.*non-negative"):
+        numpy_error(np.array([0.5, -0.5, 1.0]))
 
 
 # ----------------------------------------------------------------------- gradients
-@pytest.mark.parametrize("streams", STREAMS)
-def test_gradients_flow_through_low_and_high(streams):
+def test_gradients_flow_through_low_and_high():
+    """An arignote extension of MRG_RandomStreams (Theano's gradients were undefined)."""
     low, high = T.dscalar(), T.dscalar()
-    srng = streams(33)
+    srng = MRG_RandomStreams(33)
     r = srng.uniform((50,), low=low, high=high, dtype="float64")
     g_low, g_high = T.grad(r.sum(), [low, high])
     f = arignote.function([low, high], [r, g_low, g_high], no_default_updates=True)
@@ -419,7 +461,8 @@ def test_dropout_training_function_compiles_to_c(streams):
     cost = -T.mean(T.log(out)[T.arange(y.shape[0]), y])
     gw, gv = T.grad(cost, [w, v])
     train = arignote.function([x, y], cost, updates=[(w, w - 0.1 * gw), (v, v - 0.1 * gv)])
-    assert not _fallbacks(train)
+    # RandomStreams draws with numpy (Theano's RandomFunction): only that node calls Python.
+    assert _fallbacks(train) == (1 if streams is RandomStreams else 0)
     xv = rng.normal(size=(32, 8)).astype(floatX)
     yv = rng.integers(0, 3, size=32).astype(np.int32)
     masks = []

@@ -112,7 +112,7 @@ def _infer_ndim_bcast(ndim, shape, *args):
         template = args[0]
         for a in args[1:]:
             template = O.add(template, a)
-        vector, bcast, ndim = shape_ops.shape_of(template), template.broadcastable, template.ndim
+        vector, bcast, ndim = O.shape(template), template.broadcastable, template.ndim
     else:
         vector = as_tensor_variable(shape)
         if vector.ndim != 1:
