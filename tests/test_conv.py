@@ -32,6 +32,8 @@ CONFIGS = [
     ((3, 6, 5, 5), (6, 2, 2, 2), dict(num_groups=3, subsample=(2, 2), border_mode="full")),
     ((2, 4, 5, 6), (3, 4, 1, 1), dict()),
     ((1, 1, 5, 5), (1, 1, 5, 5), dict(filter_flip=False)),
+    # One image: the groups are what the threads split.
+    ((1, 4, 6, 5), (6, 2, 3, 3), dict(num_groups=2, border_mode="half")),
 ]
 IDS = [f"{i}:{p}" for i, (_, _, p) in enumerate(CONFIGS)]
 

@@ -12,10 +12,11 @@
  *     forward:         y  (Og x P)  = W (Og x K) . col (K x P)
  *     input gradient:  dcol (K x P) = W^T . gy (Og x P), scattered back by col2im
  *     filter gradient: dW (Og x K) += gy . col^T
- * The batch is split across OpenMP threads, each with its own column buffer (and, for the
- * filter gradient, its own accumulator), and each calling a single-threaded GEMM: at these
- * sizes one GEMM per image on each core beats one multithreaded GEMM per image.  Images are
- * handed out dynamically: when another process takes a core, the other thread does more.
+ * The (image, group) pairs are split across OpenMP threads, each with its own column buffer
+ * (and, for the filter gradient, its own accumulator), each calling a single-threaded GEMM:
+ * at these sizes one GEMM per image on each core beats one multithreaded GEMM per image.
+ * Pairs are handed out dynamically: when another process takes a core, the other thread
+ * does more.
  */
 #ifndef ARIGNOTE_CONV_H
 #define ARIGNOTE_CONV_H
@@ -123,10 +124,12 @@ static inline int ag_conv_direct(const ag_conv_geometry *g) {
            g->pad_h == 0 && g->pad_w == 0;
 }
 
-/* Threads used for a batch: no more than images. */
+/* The units of work split across threads are (image, group) pairs: no more threads than
+ * units (one image with one group: a single thread, and OpenBLAS threads its GEMM). */
 static inline int ag_conv_threads(const ag_conv_geometry *g) {
+    const npy_intp units = g->batch * g->groups;
     int threads = omp_get_max_threads();
-    if ((npy_intp)threads > g->batch) threads = g->batch > 0 ? (int)g->batch : 1;
+    if ((npy_intp)threads > units) threads = units > 0 ? (int)units : 1;
     return threads;
 }
 
@@ -262,15 +265,15 @@ static void ag_conv_forward_##T(const ag_conv_geometry *g, const T *x, const T *
     {                                                                                        \
         T *col = work + (size_t)omp_get_thread_num() * (size_t)(direct ? 0 : k * p);         \
         _Pragma("omp for schedule(dynamic)")                                                  \
-        for (npy_intp n = 0; n < g->batch; n++)                                              \
-            for (npy_intp group = 0; group < g->groups; group++) {                           \
-                const T *src = x + n * image + group * cg * g->height * g->width;            \
-                if (!direct) ag_conv_im2col_##T(g, src, col);                                \
-                scipy_cblas_##P##gemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)og,    \
-                                      (int)p, (int)k, 1, w + group * og * k, (int)k,         \
-                                      direct ? src : col, (int)p, 0,                         \
-                                      y + (n * g->filters + group * og) * p, (int)p);        \
-            }                                                                                \
+        for (npy_intp unit = 0; unit < g->batch * g->groups; unit++) {                       \
+            const npy_intp n = unit / g->groups, group = unit % g->groups;                   \
+            const T *src = x + n * image + group * cg * g->height * g->width;                \
+            if (!direct) ag_conv_im2col_##T(g, src, col);                                    \
+            scipy_cblas_##P##gemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)og,        \
+                                  (int)p, (int)k, 1, w + group * og * k, (int)k,             \
+                                  direct ? src : col, (int)p, 0,                             \
+                                  y + (n * g->filters + group * og) * p, (int)p);            \
+        }                                                                                    \
     }                                                                                        \
     ag_conv_blas_restore(previous);                                                          \
 }                                                                                            \
@@ -287,16 +290,16 @@ static void ag_conv_grad_inputs_##T(const ag_conv_geometry *g, const T *w, const
     {                                                                                        \
         T *col = work + (size_t)omp_get_thread_num() * (size_t)(direct ? 0 : k * p);         \
         _Pragma("omp for schedule(dynamic)")                                                  \
-        for (npy_intp n = 0; n < g->batch; n++) {                                            \
-            if (!direct) memset(dx + n * image, 0, (size_t)image * sizeof(T));               \
-            for (npy_intp group = 0; group < g->groups; group++) {                           \
-                T *dst = dx + n * image + group * cg * g->height * g->width;                 \
-                scipy_cblas_##P##gemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)k,       \
-                                      (int)p, (int)og, 1, w + group * og * k, (int)k,        \
-                                      gy + (n * g->filters + group * og) * p, (int)p, 0,     \
-                                      direct ? dst : col, (int)p);                           \
-                if (!direct) ag_conv_col2im_##T(g, col, dst);                                \
-            }                                                                                \
+        for (npy_intp unit = 0; unit < g->batch * g->groups; unit++) {                       \
+            const npy_intp n = unit / g->groups, group = unit % g->groups;                   \
+            const npy_intp slice = cg * g->height * g->width;                                \
+            T *dst = dx + n * image + group * slice;                                         \
+            if (!direct) memset(dst, 0, (size_t)slice * sizeof(T));                          \
+            scipy_cblas_##P##gemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)k,           \
+                                  (int)p, (int)og, 1, w + group * og * k, (int)k,            \
+                                  gy + (n * g->filters + group * og) * p, (int)p, 0,         \
+                                  direct ? dst : col, (int)p);                               \
+            if (!direct) ag_conv_col2im_##T(g, col, dst);                                    \
         }                                                                                    \
     }                                                                                        \
     ag_conv_blas_restore(previous);                                                          \
@@ -318,16 +321,16 @@ static void ag_conv_grad_weights_##T(const ag_conv_geometry *g, const T *x, cons
         T *acc = col + (direct ? 0 : k * p);                                                 \
         memset(acc, 0, (size_t)total * sizeof(T));                                           \
         _Pragma("omp for schedule(dynamic)")                                                  \
-        for (npy_intp n = 0; n < g->batch; n++)                                              \
-            for (npy_intp group = 0; group < g->groups; group++) {                           \
-                const T *src = x + n * image + group * cg * g->height * g->width;            \
-                if (!direct) ag_conv_im2col_##T(g, src, col);                                \
-                scipy_cblas_##P##gemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)og,      \
-                                      (int)k, (int)p, 1,                                     \
-                                      gy + (n * g->filters + group * og) * p, (int)p,        \
-                                      direct ? src : col, (int)p, 1, acc + group * og * k,   \
-                                      (int)k);                                               \
-            }                                                                                \
+        for (npy_intp unit = 0; unit < g->batch * g->groups; unit++) {                       \
+            const npy_intp n = unit / g->groups, group = unit % g->groups;                   \
+            const T *src = x + n * image + group * cg * g->height * g->width;                \
+            if (!direct) ag_conv_im2col_##T(g, src, col);                                    \
+            scipy_cblas_##P##gemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)og,          \
+                                  (int)k, (int)p, 1,                                         \
+                                  gy + (n * g->filters + group * og) * p, (int)p,            \
+                                  direct ? src : col, (int)p, 1, acc + group * og * k,       \
+                                  (int)k);                                                   \
+        }                                                                                    \
         /* The implicit barrier of the loop above: every accumulator is complete. */          \
         const int team = omp_get_num_threads();                                              \
         _Pragma("omp for schedule(static)")                                                  \
