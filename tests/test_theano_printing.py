@@ -83,6 +83,19 @@ def test_addition_of_matrices():
         "Elemwise{add,no_inplace} [id A] ''\n |x [id B]\n |y [id C]\n")
 
 
+def test_debug_faq_debugprint_with_types():
+    x, y = T.vector(), T.vector()
+    z = x + x
+    z = z + y
+    vector = "<TensorType(float64, vector)>"
+    assert debugprint(z, print_type=True, file="str") == (
+        f"Elemwise{{add,no_inplace}} [id A] {vector} ''\n"
+        f" |Elemwise{{add,no_inplace}} [id B] {vector} ''\n"
+        f" | |{vector} [id C] {vector}\n"
+        f" | |{vector} [id C] {vector}\n"
+        f" |{vector} [id D] {vector}\n")
+
+
 def _name(variable):
     node = variable.owner
     return op_name(node.op, node)
