@@ -16,7 +16,7 @@ import pytest
 
 import arignote
 import arignote.tensor as T
-from arignote.compiler.ops.random import mrg_uniform, next_stream, substream_states
+from arignote.sandbox import rng_mrg
 from arignote.sandbox.rng_mrg import MRG_RandomStreams
 from arignote.tensor.shared_randomstreams import RandomStreams
 
@@ -323,12 +323,13 @@ def test_consistency_serial_float32():
         substream = stream.copy()
         for _ in range(7):
             state = arignote.shared(substream.reshape(1, 6).copy())
-            new_state, sample = mrg_uniform(state, (1,), "float32")
+            new_state, sample = rng_mrg.mrg_uniform.new(state, ndim=None, dtype="float32",
+                                                        size=(1,))
             state.default_update = new_state
             f = arignote.function([], sample)
             samples += [f()[0] for _ in range(5)]
-            substream = substream_states(substream, 2)[1]
-        stream = next_stream(stream)
+            substream = rng_mrg.ff_2p72(substream)
+        stream = rng_mrg.ff_2p134(stream)
     samples = np.array(samples)
     assert samples.dtype == np.float32
     np.testing.assert_allclose(samples, JAVA_SAMPLES, rtol=0, atol=1e-7)

@@ -41,7 +41,7 @@ from ..compiler.variable import as_tensor_variable, constant
 from ..configparser import config
 from ..runtime.shared import shared
 
-__all__ = ["MRG_RandomStreams", "guess_n_streams"]
+__all__ = ["MRG_RandomStreams", "ff_2p72", "ff_2p134", "guess_n_streams", "mrg_uniform"]
 
 # The module (``ops.shape`` is the function ``shape``).
 shape_ops = importlib.import_module("arignote.compiler.ops.shape")
@@ -69,6 +69,32 @@ def guess_n_streams(size, warn=False):
         warnings.warn(f"MRG_RandomStreams Can't determine #streams from size ({size}), "
                       f"guessing 60*256", stacklevel=3)
     return MAX_STREAMS
+
+
+def ff_2p72(rstate):
+    """Theano's ``ff_2p72``: the state ``2**72`` steps after ``rstate`` (the next substream)."""
+    return substream_states(rstate, 2)[1]
+
+
+def ff_2p134(rstate):
+    """Theano's ``ff_2p134``: the state ``2**134`` steps after ``rstate`` (the next stream)."""
+    return next_stream(rstate)
+
+
+class mrg_uniform:  # Theano's name of its op class
+    """Theano's ``mrg_uniform.new(rstate, ndim, dtype, size)``: ``(new_state, sample)``.
+
+    >>> import arignote
+    >>> state = arignote.shared(np.full((1, 6), 12345, dtype='int32'))
+    >>> new_state, sample = mrg_uniform.new(state, ndim=None, dtype='float64', size=(1,))
+    >>> float(sample.eval()[0])
+    0.7353244530968368
+    """
+
+    @staticmethod
+    def new(rstate, ndim, dtype, size):
+        elements, _ = _size_elements(size, ndim, "mrg_uniform: the size")
+        return MRGUniform(dtype)(rstate, *elements)
 
 
 def _int64(value, what):
