@@ -7,6 +7,7 @@ call) against a numpy im2col + matmul reference and, when it can be imported, Py
 
     python benchmarks/conv_bench.py
     python benchmarks/conv_bench.py --torch-python /root/bench-venv/bin/python
+    python benchmarks/conv_bench.py --batch 1      # inference-sized calls
 
 ``--torch-python`` times PyTorch in another interpreter (one where torch is installed) when
 this one has none.
@@ -20,8 +21,13 @@ import time
 
 import numpy as np
 
-LAYERS = {"conv1 3->20 32x32": ((50, 3, 32, 32), (20, 3, 5, 5)),
-          "conv2 20->40 14x14": ((50, 20, 14, 14), (40, 20, 5, 5))}
+
+
+def layers(batch):
+    """{name: (image shape, filter shape)} of the two W7 convolutions."""
+    return {"conv1 3->20 32x32": ((batch, 3, 32, 32), (20, 3, 5, 5)),
+            "conv2 20->40 14x14": ((batch, 20, 14, 14), (40, 20, 5, 5))}
+
 DIRECTIONS = ("forward", "grad inputs", "grad weights")
 
 
@@ -116,12 +122,12 @@ def torch_functions(image_shape, filter_shape):
             "grad weights": (grad_weights, "xg")}
 
 
-def measure(library):
+def measure(library, batch):
     """{layer: {direction: ms}} for ``library`` ('arignote', 'numpy' or 'torch')."""
     makers = {"arignote": arignote_functions, "numpy": numpy_functions,
               "torch": torch_functions}
     results = {}
-    for layer, (image_shape, filter_shape) in LAYERS.items():
+    for layer, (image_shape, filter_shape) in layers(batch).items():
         x, w, gy = data(image_shape, filter_shape)
         if library == "torch":
             import torch
@@ -139,26 +145,29 @@ def measure(library):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--torch-python", help="interpreter with torch, to time PyTorch in")
+    parser.add_argument("--batch", type=int, default=50, help="images per call (50)")
     parser.add_argument("--only", choices=["arignote", "numpy", "torch"],
                         help="time one library and print JSON (used with --torch-python)")
     args = parser.parse_args(argv)
     if args.only:
-        print(json.dumps(measure(args.only)))
+        print(json.dumps(measure(args.only, args.batch)))
         return
-    table = {"arignote": measure("arignote"), "numpy": measure("numpy")}
+    table = {"arignote": measure("arignote", args.batch),
+             "numpy": measure("numpy", args.batch)}
     try:
         import torch  # noqa: F401
-        table["torch"] = measure("torch")
+        table["torch"] = measure("torch", args.batch)
     except ImportError:
         if args.torch_python:
-            output = subprocess.run([args.torch_python, __file__, "--only", "torch"],
+            output = subprocess.run([args.torch_python, __file__, "--only", "torch",
+                                     "--batch", str(args.batch)],
                                     capture_output=True, text=True, check=True).stdout
             table["torch"] = json.loads(output.splitlines()[-1])
     libraries = list(table)
     print(f"{'layer':20s} {'direction':14s} " + " ".join(f"{lib:>10s}" for lib in libraries)
-          + "   (ms per call, batch 50, float32)")
+          + f"   (ms per call, batch {args.batch}, float32)")
     totals = dict.fromkeys(libraries, 0.0)
-    for layer in LAYERS:
+    for layer in layers(args.batch):
         for direction in DIRECTIONS:
             row = [table[lib][layer][direction] for lib in libraries]
             for lib, value in zip(libraries, row):
