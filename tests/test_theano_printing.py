@@ -191,3 +191,23 @@ def test_pydotprint_names_what_to_install_without_graphviz(monkeypatch, tmp_path
     assert not (tmp_path / "g.png").exists()
     text = pydotprint(T.exp(x_), format="dot", return_image=True).decode()
     assert text.startswith("digraph G {") and "Elemwise{exp,no_inplace}" in text
+
+
+def test_every_op_contract_graph_prints_before_and_after_rewriting():
+    """op_name, debugprint and pp handle every op of the registry, as built and after the
+    FAST_RUN rewrites (fused loops, gemm, fused reductions)."""
+    from arignote.compiler.graph import FunctionGraph
+    from arignote.compiler.rewrite.pipeline import optimize
+
+    from .op_cases import all_cases
+    from .test_op_contract import _as_list, _symbolic_inputs
+    for case in all_cases():
+        inputs = _symbolic_inputs(case)
+        outputs = _as_list(case.build(*inputs))
+        fgraph = FunctionGraph(inputs, outputs)
+        before = debugprint(outputs, file="str")
+        optimize(fgraph)
+        after = debugprint(fgraph, file="str")
+        for node in fgraph.apply_nodes:
+            assert op_name(node.op, node), case.id
+        assert before and after and pp(outputs) and pp(fgraph), case.id
