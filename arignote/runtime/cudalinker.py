@@ -41,9 +41,29 @@ def device_outputs(fgraph, n_outputs):
             and variable.owner.op.target == "cuda"]
 
 
-def _wrap(ptr, shape, typenum):
-    """A DeviceArray owning ``ptr`` (called by the host module for device results)."""
-    return cuda.DeviceArray.from_pointer(ptr, shape, _DTYPES[typenum])
+# The fields DeviceArray.from_pointer fills; _wrap fills them itself (a device result costs
+# one Python call per output, on the per-call path) as long as the class has exactly these.
+_FIELDS = ("ptr", "shape", "strides", "dtype", "size", "nbytes", "ndim", "device", "_owner",
+           "_owns", "__weakref__")
+
+
+def _wrap_fast(ptr, shape, strides, typenum, size, _new=object.__new__,
+               _array=cuda.DeviceArray, _dtypes=_DTYPES):
+    """A DeviceArray owning ``ptr`` (called by the host module for each device result)."""
+    array = _new(_array)
+    dtype = _dtypes[typenum]
+    array.ptr, array.shape, array.strides, array.dtype = ptr, shape, strides, dtype
+    array.size, array.nbytes, array.ndim = size, size * dtype.itemsize, len(shape)
+    array.device, array._owner, array._owns = cuda._selected(), None, ptr != 0
+    return array
+
+
+def _wrap_plain(ptr, shape, strides, typenum, size):
+    """The same through the public constructor."""
+    return cuda.DeviceArray.from_pointer(ptr, shape, _DTYPES[typenum], strides)
+
+
+_wrap = _wrap_fast if tuple(cuda.DeviceArray.__slots__) == _FIELDS else _wrap_plain
 
 
 def render(fgraph, n_args, n_outputs, update_targets, single_output, arch="sm_90"):

@@ -393,7 +393,7 @@ class CudaRenderer(CRenderer):
                     lines.append(f"{{ ag_array c_ = {name}; if (ag_dalloc(&c_, &{slot}, {size}, "
                                  f"st->fname) < 0 || ag_dcopy(st->copy_fns, &c_, &{name}, "
                                  f"{size}, st->fname) < 0) goto fail; }}")
-                lines.append(f"res[{position}] = ag_wrap(st, {slot}.ptr, &{name}, {typenum});")
+                lines.append(f"res[{position}] = ag_wrap(st, {slot}.ptr, &{name}, {typenum}, {size});")
                 lines.append(f"if (!res[{position}]) goto fail; {slot}.ptr = 0;")
             elif on_device:
                 lines.append(f"res[{position}] = ag_dto_numpy(st->copy_fns, "
@@ -418,7 +418,7 @@ class CudaRenderer(CRenderer):
             lines.append(f"if (PyArray_Check(PyList_GET_ITEM(PyTuple_GET_ITEM(st->cells, "
                          f"{target}), 0))) new_[{k}] = ag_dto_numpy(st->copy_fns, &{name}, "
                          f"{typenum}, {size}, st->fname);")
-            lines.append(f"else {{ new_[{k}] = ag_wrap(st, dspare[{k}].ptr, &{name}, {typenum}); "
+            lines.append(f"else {{ new_[{k}] = ag_wrap(st, dspare[{k}].ptr, &{name}, {typenum}, {size}); "
                          f"if (new_[{k}]) dspare[{k}].ptr = 0; }}")
             lines.append(f"if (!new_[{k}]) goto fail;")
         if self.single_output and self.n_outputs == 1:
@@ -479,12 +479,24 @@ static void state_free(PyObject *capsule) {{
     free(st);
 }}
 
-/* A device array owning `ptr` with `a`'s shape (contiguous), through Python's factory. */
-static PyObject *ag_wrap(ag_state *st, CUdeviceptr ptr, const ag_array *a, int typenum) {{
-    PyObject *shape = ag_shape_tuple(a);
-    if (!shape) return NULL;
-    PyObject *out = PyObject_CallFunction(st->wrap, "KNi", (unsigned long long)ptr, shape,
-                                          typenum);
+/* A device array owning `ptr` with `a`'s shape (C-contiguous), made by Python's
+ * wrap(ptr, shape, strides, typenum, size). */
+static PyObject *ag_wrap(ag_state *st, CUdeviceptr ptr, const ag_array *a, int typenum,
+                         long long itemsize) {{
+    PyObject *shape = PyTuple_New(a->ndim), *strides = PyTuple_New(a->ndim);
+    if (!shape || !strides) {{ Py_XDECREF(shape); Py_XDECREF(strides); return NULL; }}
+    long long step = itemsize, size = 1;
+    for (int i = a->ndim - 1; i >= 0; i--) {{
+        PyTuple_SET_ITEM(shape, i, PyLong_FromSsize_t(a->shape[i]));
+        PyTuple_SET_ITEM(strides, i, PyLong_FromLongLong(step));
+        step *= a->shape[i] > 1 ? a->shape[i] : 1;
+        size *= a->shape[i];
+    }}
+    PyObject *args[5] = {{PyLong_FromUnsignedLongLong(ptr), shape, strides,
+                         PyLong_FromLong(typenum), PyLong_FromLongLong(size)}};
+    PyObject *out = NULL;
+    if (args[0] && args[3] && args[4]) out = PyObject_Vectorcall(st->wrap, args, 5, NULL);
+    for (int i = 0; i < 5; i++) Py_XDECREF(args[i]);
     return out;
 }}
 
