@@ -121,7 +121,7 @@ class CudaContext(Context):
     def flag_check(self):
         """Kernels report bad indices in a device flag read at the end of the call."""
         self.renderer.uses_flag = True
-        return f"(int *)st->dflag", f"{self.index + 1}"
+        return "(int *)st->dflag", f"{self.index + 1}"
 
 
 class CudaRenderer(CRenderer):
@@ -393,7 +393,8 @@ class CudaRenderer(CRenderer):
                     lines.append(f"{{ ag_array c_ = {name}; if (ag_dalloc(&c_, &{slot}, {size}, "
                                  f"st->fname) < 0 || ag_dcopy(st->copy_fns, &c_, &{name}, "
                                  f"{size}, st->fname) < 0) goto fail; }}")
-                lines.append(f"res[{position}] = ag_wrap(st, {slot}.ptr, &{name}, {typenum}, {size});")
+                lines.append(f"res[{position}] = ag_wrap(st, {slot}.ptr, &{name}, {typenum}, "
+                             f"{size});")
                 lines.append(f"if (!res[{position}]) goto fail; {slot}.ptr = 0;")
             elif on_device:
                 lines.append(f"res[{position}] = ag_dto_numpy(st->copy_fns, "
@@ -418,7 +419,8 @@ class CudaRenderer(CRenderer):
             lines.append(f"if (PyArray_Check(PyList_GET_ITEM(PyTuple_GET_ITEM(st->cells, "
                          f"{target}), 0))) new_[{k}] = ag_dto_numpy(st->copy_fns, &{name}, "
                          f"{typenum}, {size}, st->fname);")
-            lines.append(f"else {{ new_[{k}] = ag_wrap(st, dspare[{k}].ptr, &{name}, {typenum}, {size}); "
+            lines.append(f"else {{ new_[{k}] = ag_wrap(st, dspare[{k}].ptr, &{name}, {typenum}, "
+                         f"{size}); "
                          f"if (new_[{k}]) dspare[{k}].ptr = 0; }}")
             lines.append(f"if (!new_[{k}]) goto fail;")
         if self.single_output and self.n_outputs == 1:

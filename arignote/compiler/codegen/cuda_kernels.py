@@ -724,10 +724,10 @@ def advanced_inc_subtensor1_code(node, ctx):
         write = f"atomicAdd(({atype} *)target, ({atype})v);"
     source = "\n".join([
         f"/* {node.op}: rows picked by an index vector */",
-        f'extern "C" __global__ void KNAME(long long n, long long inner, long long len0, '
-        f'ag_dims ishape, ag_dims os, long long os0, char *q, const char *__restrict__ idx, '
-        f'long long istride, ag_dims vshape, ag_dims ys, const char *__restrict__ y, '
-        f'int *flag, int value) {{',
+        'extern "C" __global__ void KNAME(long long n, long long inner, long long len0, '
+        'ag_dims ishape, ag_dims os, long long os0, char *q, const char *__restrict__ idx, '
+        'long long istride, ag_dims vshape, ag_dims ys, const char *__restrict__ y, '
+        'int *flag, int value) {',
         "    for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < n;",
         "         i += (long long)blockDim.x * gridDim.x) {",
         "        const long long row = i / inner, col = i - row * inner;",
@@ -786,7 +786,7 @@ def _vector_index_setup(ctx, x_name, x, pieces, lines):
                                        "be broadcast together (lengths %ld and %ld)",
                                        "(long)len_", f"(long){name}.shape[0]") +
                      f" }} len_ = {name}.shape[0]; }}")
-    lines.append(f"ag_dims ish_, xs_; long long inner_ = 1;")
+    lines.append("ag_dims ish_, xs_; long long inner_ = 1;")
     for d in range(k, x.ndim):
         lines.append(f"ish_.v[{d - k}] = {x_name}.shape[{d}]; xs_.v[{d - k}] = "
                      f"{x_name}.strides[{d}]; inner_ *= {x_name}.shape[{d}];")
