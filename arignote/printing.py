@@ -11,6 +11,7 @@ recursion limit.
 """
 
 import io
+import os
 import shutil
 import subprocess
 import sys
@@ -22,7 +23,7 @@ from .compiler.graph import Apply, Constant, FunctionGraph, Variable
 from .compiler.op import Op
 
 __all__ = ["GraphvizNotFound", "Print", "char_from_number", "constant_text", "debugprint",
-           "op_name", "pp", "pprint", "pydotprint", "source"]
+           "default_colorCodes", "op_name", "pp", "pprint", "pydotprint", "source"]
 
 
 # ----------------------------------------------------------------------- Theano's names
@@ -738,102 +739,227 @@ pprint = pp
 
 
 # ----------------------------------------------------------------------- pydotprint
-def _dot_quote(text, max_size):
-    text = str(text)
-    if max_size and len(text) > max_size:
-        text = text[:max_size - 3] + "..."
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+# Theano's colours: apply nodes by op class (a key matches any class name containing it),
+# 'Output' for the graph's outputs and for the edges of views.
+default_colorCodes = {
+    "GpuFromHost": "red", "HostFromGpu": "red", "Transfer": "red", "Scan": "yellow",
+    "Shape": "brown", "IfElse": "magenta", "Elemwise": "#FFAABB", "Subtensor": "#FFAAFF",
+    "Alloc": "#FFAA22", "Output": "lightblue",
+}
 
 
-def _dot_source(outputs, inputs, order, compact, with_ids, max_label_size):
-    """The DOT text of the graph of ``outputs`` (apply nodes as ellipses, data as boxes)."""
-    from .compiler.graph import io_toposort
-    lines = ["digraph G {", "  graph [bgcolor=white];"]
-    names = {}
+def _dot_quote(text):
+    return '"' + str(text).replace("\\", "\\\\").replace('"', '\\"') + '"'
 
-    def node_id(obj):
-        if obj not in names:
-            names[obj] = f"n{len(names)}"
-        return names[obj]
 
-    def data_label(variable):
-        text = _leaf_name(variable) if isinstance(variable, Constant) else (
-            variable.name if variable.name is not None else str(variable.type))
-        return f"{text} id={node_id(variable)}" if with_ids else text
+def _clip_label(text, max_size):
+    return text[:max_size - 3] + "..." if max_size and len(text) > max_size else text
 
-    output_set = set(outputs)
-    nodes = order if order is not None else io_toposort([], outputs)
-    drawn = set()
 
-    def draw_data(variable, color):
-        if variable not in drawn:
-            drawn.add(variable)
-            lines.append(f"  {node_id(variable)} [label={_dot_quote(data_label(variable), max_label_size)}, "
-                         f"shape=box, style=filled, fillcolor={color}];")
+class _DotGraph:
+    """Builds the DOT text of a graph as Theano's pydotprint lays it out: apply nodes are
+    ellipses labelled with their op, variables are boxes (inputs green, shared variables
+    cyan, outputs and updated values in the 'Output' colour, unused results grey); an input
+    edge is blue when the op returns a view of it and red when it overwrites it; with
+    ``compact`` an unnamed intermediate result is only an edge label."""
 
-    for position, node in enumerate(nodes):
-        label = op_name(node.op, node) + (f" id={position}" if with_ids else "")
-        lines.append(f"  {node_id(node)} [label={_dot_quote(label, max_label_size)}, "
-                     "shape=ellipse];")
-        for index, variable in enumerate(node.inputs):
-            edge = str(index) if len(node.inputs) > 1 else ""
+    def __init__(self, topo, outputs, input_update, compact, with_ids, high_contrast,
+                 color_codes, max_label_size, var_with_name_simple):
+        self.topo, self.outputs, self.input_update = topo, outputs, input_update
+        self.compact, self.with_ids, self.high_contrast = compact, with_ids, high_contrast
+        self.colors, self.max_size = color_codes, max_label_size
+        self.simple = var_with_name_simple
+        self.lines = ["digraph G {"]
+        self.ids, self.labels, self.all_labels, self.drawn = {}, {}, set(), set()
+        self.clients = {}
+        for node in topo:
+            for variable in node.inputs:
+                self.clients[variable] = self.clients.get(variable, 0) + 1
+
+    def node_id(self, obj):
+        if obj not in self.ids:
+            self.ids[obj] = f"n{len(self.ids)}"
+        return self.ids[obj]
+
+    def var_label(self, variable):
+        if variable in self.labels:
+            return self.labels[variable]
+        type_text = str(variable.type)
+        if variable.name is not None:
+            text = variable.name if self.simple else f"name={variable.name} {type_text}"
+        elif isinstance(variable, Constant):
+            value = str(np.asarray(variable.data)).split("\n")[0]
+            text = f"val={value} {type_text}"
+        elif variable in self.input_update and self.input_update[variable].name is not None:
+            name = self.input_update[variable].name
+            text = f"{name} UPDATE" + ("" if self.simple else f" {type_text}")
+        else:
+            text = type_text
+        if self.with_ids:
+            text = f"{text} id={len(self.labels)}"
+        text = _clip_label(text, self.max_size)
+        self.labels[variable] = text
+        self.all_labels.add(text)
+        return text
+
+    def apply_label(self, node):
+        if node in self.labels:
+            return self.labels[node]
+        text = op_name(node.op, node).replace(":", "_")
+        if text in self.all_labels or self.with_ids:
+            suffix = f" id={self.topo.index(node)}"
+            text = _clip_label(text, self.max_size - len(suffix)) + suffix
+        else:
+            text = _clip_label(text, self.max_size)
+        self.labels[node] = text
+        self.all_labels.add(text)
+        return text
+
+    def box(self, variable, color=None):
+        if variable in self.drawn:
+            return
+        self.drawn.add(variable)
+        style = ""
+        if color is not None:
+            style = (f", style=filled, fillcolor={_dot_quote(color)}" if self.high_contrast
+                     else f", color={_dot_quote(color)}")
+        self.lines.append(f"  {self.node_id(variable)} [label="
+                          f"{_dot_quote(self.var_label(variable))}, shape=box{style}];")
+
+    def edge(self, source, target, label="", color=None):
+        attributes = [f"label={_dot_quote(label)}"] if label else []
+        if color is not None:
+            attributes.append(f"color={_dot_quote(color)}")
+        extra = f" [{', '.join(attributes)}]" if attributes else ""
+        self.lines.append(f"  {self.node_id(source)} -> {self.node_id(target)}{extra};")
+
+    def source(self):
+        output_color = self.colors.get("Output", "lightblue")
+        for node in self.topo:
+            color = None
+            for key, value in self.colors.items():
+                if key in type(node.op).__name__:
+                    color = value
+            style = ""
+            if color is not None:
+                style = (f", style=filled, fillcolor={_dot_quote(color)}" if self.high_contrast
+                         else f", color={_dot_quote(color)}")
+            self.lines.append(f"  {self.node_id(node)} [label="
+                              f"{_dot_quote(self.apply_label(node))}, shape=ellipse{style}];")
+            viewed = {i for inputs in getattr(node.op, "view_map", {}).values() for i in inputs}
+            destroyed = {i for inputs in getattr(node.op, "destroy_map", {}).values()
+                         for i in inputs}
+            for index, variable in enumerate(node.inputs):
+                label = str(index) if len(node.inputs) > 1 else ""
+                edge_color = output_color if index in viewed else (
+                    "red" if index in destroyed else None)
+                if variable.owner is None:
+                    kind = "cyan" if type(variable).__name__.endswith("SharedVariable") \
+                        else "green"
+                    self.box(variable, kind)
+                    self.edge(variable, node, label, edge_color)
+                elif variable.name or not self.compact or variable in self.outputs:
+                    self.edge(variable, node, label, edge_color)
+                else:
+                    label = _clip_label(f"{label} {variable.type}".strip(), self.max_size)
+                    self.edge(variable.owner, node, label, edge_color)
+            for index, variable in enumerate(node.outputs):
+                label = str(index) if len(node.outputs) > 1 else ""
+                if variable in self.outputs or variable in self.input_update:
+                    self.edge(node, variable, label)
+                    self.box(variable, output_color)
+                elif not self.clients.get(variable):
+                    self.edge(node, variable, label)
+                    self.box(variable, "grey")
+                elif variable.name or not self.compact:
+                    self.edge(node, variable, label)
+                    self.box(variable)
+        for update, shared_input in self.input_update.items():
+            self.edge(shared_input, update, "UPDATE", output_color)
+        for variable in self.outputs:
             if variable.owner is None:
-                color = "grey" if isinstance(variable, Constant) else "limegreen"
-                draw_data(variable, color)
-                source = node_id(variable)
-            elif compact and variable.name is None and variable not in output_set:
-                source = node_id(variable.owner)
-                edge = (edge + " " + str(variable.type)).strip()
-            else:
-                draw_data(variable, "dodgerblue" if variable in output_set else "white")
-                source = node_id(variable)
-                if variable.owner is not None:
-                    lines.append(f"  {node_id(variable.owner)} -> {source};")
-            lines.append(f"  {source} -> {node_id(node)} [label={_dot_quote(edge, 0)}];")
-    for variable in outputs:
-        if variable not in drawn:
-            draw_data(variable, "dodgerblue")
-            if variable.owner is not None:
-                lines.append(f"  {node_id(variable.owner)} -> {node_id(variable)};")
-    lines.append("}")
-    return "\n".join(lines) + "\n"
+                self.box(variable, output_color)
+        self.lines.append("}")
+        return "\n".join(self.lines) + "\n"
+
+
+def _graph_of(fct):
+    """(toposorted nodes, outputs, {update output: the shared input it updates})."""
+    from .compiler.graph import io_toposort
+    if _is_function(fct):
+        fgraph = fct.maker.fgraph
+        n_out = len(fct.maker.outputs)
+        updates = {fgraph.outputs[n_out + k]: fgraph.inputs[i]
+                   for k, i in enumerate(fct.maker.update_inputs)}
+        return fgraph.toposort(), list(fgraph.outputs[:n_out]), updates
+    if isinstance(fct, FunctionGraph):
+        return fct.toposort(), list(fct.outputs), {}
+    if isinstance(fct, Apply):
+        fct = fct.outputs
+    if isinstance(fct, Variable):
+        fct = [fct]
+    if not isinstance(fct, (list, tuple)) or not all(isinstance(v, Variable) for v in fct):
+        raise TypeError(f"pydotprint cannot draw an object of type {type(fct).__name__}")
+    return io_toposort([], list(fct)), list(fct), {}
 
 
 def pydotprint(fct, outfile=None, compact=True, format="png", with_ids=False,
-               max_label_size=70, print_output_file=True, return_image=False):
-    """Draw the graph of a variable, list of variables, FunctionGraph or compiled function.
+               high_contrast=True, cond_highlight=None, colorCodes=None,
+               max_label_size=70, scan_graphs=False, var_with_name_simple=False,
+               print_output_file=True, return_image=False):
+    """Draw a graph (variable, list of variables, Apply, FunctionGraph or compiled function)
+    with Graphviz, as Theano's ``pydotprint`` does.
 
-    ``format='dot'`` writes the Graphviz source itself and needs nothing installed; other
-    formats (png, svg, pdf, ...) are rendered with ``pydot`` or the Graphviz ``dot`` program.
-    Apply nodes are ellipses; inputs green boxes, constants grey, outputs blue; with
-    ``compact`` an unnamed intermediate variable is drawn as an edge label.
+    Apply nodes are ellipses, coloured by op (``colorCodes``, default
+    ``default_colorCodes``; ``high_contrast`` fills them, else only their outline is
+    coloured); variables are boxes: inputs green, shared variables cyan, outputs light blue,
+    unused results grey. A named variable is labelled ``name=x TensorType(...)`` (only its
+    name with ``var_with_name_simple``), a constant ``val=...``; with ``compact`` an
+    unnamed intermediate result is only an edge label. A compiled function's updates are
+    edges labelled UPDATE. ``scan_graphs`` also draws each scan's inner graph, to
+    ``<outfile>_<scan name>_<position>.<format>``.
 
-    Returns the image bytes when ``return_image`` is true, otherwise writes ``outfile``
-    (default ``arignote.pydotprint.<format>`` in the current directory).
+    ``format='dot'`` writes the Graphviz source and needs nothing installed; other formats
+    (png, svg, pdf ...) need the Graphviz ``dot`` program (see ``GraphvizNotFound``).
+    Returns the image bytes when ``return_image`` is true; otherwise writes ``outfile``
+    (default ``arignote.pydotprint.<format>`` in ``config.compiledir`` or the current
+    directory; the format is appended when ``outfile`` does not end with it).
+
+    ``cond_highlight`` (Theano's clusters of an IfElse's two branches) is accepted only as
+    None: arignote's IfElse holds its branches as inner graphs, not as outer nodes.
 
     >>> import arignote.tensor as T
     >>> x = T.dvector('x')
     >>> text = pydotprint(T.exp(x), format='dot', return_image=True).decode()
-    >>> text.splitlines()[0], 'Elemwise{exp,no_inplace}' in text
-    ('digraph G {', True)
+    >>> text.splitlines()[0], 'Elemwise{exp,no_inplace}' in text, 'name=x' in text
+    ('digraph G {', True, True)
     """
-    if isinstance(fct, FunctionGraph) or _is_function(fct):
-        fgraph = fct if isinstance(fct, FunctionGraph) else fct.maker.fgraph
-        outputs, inputs, order = list(fgraph.outputs), list(fgraph.inputs), fgraph.toposort()
-    elif isinstance(fct, Variable):
-        outputs, inputs, order = [fct], [], None
-    elif isinstance(fct, (list, tuple)) and all(isinstance(v, Variable) for v in fct):
-        outputs, inputs, order = list(fct), [], None
-    else:
-        raise TypeError(f"pydotprint cannot draw an object of type {type(fct).__name__}")
-    source = _dot_source(outputs, inputs, order, compact, with_ids, max_label_size)
-    if format == "dot":
-        image = source.encode()
-    else:
-        image = _render_dot(source, format)
+    if cond_highlight is not None:
+        raise ValueError("pydotprint(cond_highlight=...): arignote's IfElse keeps its two "
+                         "branches inside the node, so there are no outer nodes to group by "
+                         "branch; draw them with debugprint, which prints the inner graphs")
+    color_codes = dict(default_colorCodes if colorCodes is None else colorCodes)
+    topo, outputs, input_update = _graph_of(fct)
+    source = _DotGraph(topo, outputs, input_update, compact, with_ids, high_contrast,
+                       color_codes, max_label_size, var_with_name_simple).source()
+    image = source.encode() if format == "dot" else _render_dot(source, format)
+    if outfile is None:
+        from .configparser import config
+        directory = getattr(config, "compiledir", "") or "."
+        outfile = os.path.join(directory, f"arignote.pydotprint.{format}")
+    if not outfile.endswith("." + format):
+        outfile += "." + format
+    if scan_graphs:
+        path, name = os.path.split(outfile)
+        base, extension = name[:-len(format) - 1], "." + format
+        for position, node in enumerate(topo):
+            if type(node.op).__name__ == "Scan":
+                inner = os.path.join(path, f"{base}_{node.op.name}_{position}{extension}")
+                pydotprint(node.op.inner_graphs[0], inner, compact, format, with_ids,
+                           high_contrast, None, colorCodes, max_label_size, scan_graphs,
+                           var_with_name_simple, print_output_file)
     if return_image:
         return image
-    outfile = outfile or f"arignote.pydotprint.{format}"
     with open(outfile, "wb") as handle:
         handle.write(image)
     if print_output_file:

@@ -280,8 +280,11 @@ def test_pydotprint_dot_source(tmp_path, capsys):
     text = target.read_text()
     assert text.startswith("digraph G {") and text.rstrip().endswith("}")
     assert '"Elemwise{mul,no_inplace}"' in text and '"Elemwise{exp,no_inplace}"' in text
-    assert '"x"' in text and '"y"' in text
+    assert '"name=x TensorType(float64, vector)"' in text
+    assert '"name=y TensorType(float64, vector)"' in text
     assert "graph.dot" in capsys.readouterr().out
+    simple = pydotprint(out, format="dot", return_image=True, var_with_name_simple=True)
+    assert b'"x"' in simple and b'"y"' in simple
     source = pydotprint(FunctionGraph([x, y], [out]), format="dot", return_image=True,
                         with_ids=True, compact=False)
     assert b"id=" in source
@@ -291,16 +294,13 @@ def test_pydotprint_dot_source(tmp_path, capsys):
 
 def test_pydotprint_other_formats_need_graphviz():
     import shutil
+
+    from arignote.printing import GraphvizNotFound
     x = T.dvector("x")
-    try:
-        import pydot  # noqa: F401
-        have = True
-    except ImportError:
-        have = shutil.which("dot") is not None
-    if have:
+    if shutil.which("dot") is not None:
         assert pydotprint(T.exp(x), format="svg", return_image=True)
     else:
-        with pytest.raises(RuntimeError, match="Graphviz"):
+        with pytest.raises(GraphvizNotFound, match="Graphviz"):
             pydotprint(T.exp(x), format="png", return_image=True)
 
 

@@ -211,3 +211,38 @@ def test_every_op_contract_graph_prints_before_and_after_rewriting():
         for node in fgraph.apply_nodes:
             assert op_name(node.op, node), case.id
         assert before and after and pp(outputs) and pp(fgraph), case.id
+
+
+def test_pydotprint_lays_out_the_graph_as_theano():
+    w = theano.shared(np.zeros(3), name="w")
+    v = T.dvector("v")
+    f = theano.function([v], (v * w).sum(), updates=[(w, w + v)])
+    text = pydotprint(f, format="dot", return_image=True).decode()
+    assert '[label="w UPDATE TensorType(float64, vector)", shape=box, style=filled, ' \
+        'fillcolor="lightblue"]' in text
+    assert 'label="UPDATE", color="lightblue"' in text
+    assert 'label="name=w TensorType(float64, vector)", shape=box, style=filled, ' \
+        'fillcolor="cyan"' in text
+    assert 'label="name=v TensorType(float64, vector)", shape=box, style=filled, ' \
+        'fillcolor="green"' in text
+    outline = pydotprint(T.exp(v), format="dot", return_image=True, high_contrast=False,
+                         colorCodes={"Elemwise": "orange", "Output": "blue"}).decode()
+    assert 'shape=ellipse, color="orange"' in outline and 'color="blue"' in outline
+    view = pydotprint(v.dimshuffle("x", 0), format="dot", return_image=True).decode()
+    assert 'color="lightblue"' in view.split("->")[1]  # the viewed input's edge
+    constant = pydotprint(v * 2.5, format="dot", return_image=True).decode()
+    assert '"val=2.5 TensorType(float32, scalar)"' in constant
+    with pytest.raises(ValueError, match="inner graphs"):
+        pydotprint(v, format="dot", cond_highlight="if")
+
+
+def test_pydotprint_writes_scan_inner_graphs(tmp_path, capsys):
+    result, _ = theano.scan(lambda prior, a: prior * a, outputs_info=T.ones_like(v_),
+                            non_sequences=v_, n_steps=3, name="power")
+    f = theano.function([v_], result[-1])
+    pydotprint(f, outfile=str(tmp_path / "graph"), format="dot", scan_graphs=True)
+    written = sorted(p.name for p in tmp_path.iterdir())
+    assert written[0] == "graph.dot" and written[1].startswith("graph_power_")
+    inner = (tmp_path / written[1]).read_text()
+    assert "Elemwise{mul,no_inplace}" in inner
+    assert "graph.dot" in capsys.readouterr().out
