@@ -246,3 +246,14 @@ def test_pydotprint_writes_scan_inner_graphs(tmp_path, capsys):
     inner = (tmp_path / written[1]).read_text()
     assert "Elemwise{mul,no_inplace}" in inner
     assert "graph.dot" in capsys.readouterr().out
+
+
+def test_tutorial_pydotprint_call_writes_a_png(tmp_path, capsys):
+    if shutil.which("dot") is None:
+        pytest.skip("Graphviz's dot program is not installed")
+    _, prediction = _logistic_regression_prediction()
+    target = tmp_path / "pics" / "logreg_pydotprint_prediction.png"
+    target.parent.mkdir()
+    theano.printing.pydotprint(prediction, outfile=str(target), var_with_name_simple=True)
+    assert capsys.readouterr().out == f"The output file is available at {target}\n"
+    assert target.read_bytes().startswith(b"\x89PNG")
