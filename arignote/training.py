@@ -124,10 +124,10 @@ class History:
                           label=key)
             axes.xaxis.set_major_locator(MaxNLocator(integer=True))
             axes.set_xlabel("epoch")
-            label = "loss" if group is losses else "metric"
-            if group is others and all("accuracy" in k for k in group):
-                label = "accuracy"
-            axes.set_ylabel(label)
+            # The metric's name without its data set ('test_accuracy' -> 'accuracy').
+            suffixes = {key.split("_", 1)[-1] for key in group}
+            axes.set_ylabel(suffixes.pop() if len(suffixes) == 1 else
+                            "loss" if group is losses else "metric")
             axes.grid(True, alpha=0.3)
             axes.legend()
         if title:
