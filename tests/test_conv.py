@@ -148,6 +148,24 @@ def test_c_reads_strided_operands():
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
 
 
+def test_gradient_of_a_sum_broadcasts_the_output_gradient():
+    """T.grad of y.sum() feeds the gradient ops a broadcast (zero-stride) tensor of ones."""
+    x_value, w_value = _data((2, 3, 6, 6), (4, 3, 3, 3))
+    x, w = T.dtensor4("x"), T.dtensor4("w")
+    grads = T.grad(T.nnet.conv2d(x, w, border_mode="half").sum(), [x, w])
+    got = arignote.function([x, w], grads, mode="FAST_RUN")(x_value, w_value)
+    ones = np.ones((2, 4, 6, 6))
+    want_x = _scipy_conv(ones, w_value[:, :, ::-1, ::-1].transpose(1, 0, 2, 3),
+                         border_mode="half")
+    np.testing.assert_allclose(got[0], want_x, rtol=1e-10)
+    # Each filter tap's gradient is the sum of the image under it (flipped: a convolution).
+    padded = np.pad(x_value, ((0, 0), (0, 0), (1, 1), (1, 1)))
+    taps = np.array([[[padded[:, c, i:i + 6, j:j + 6].sum() for j in range(3)]
+                      for i in range(3)] for c in range(3)])
+    np.testing.assert_allclose(got[1], np.broadcast_to(taps[:, ::-1, ::-1], (4, 3, 3, 3)),
+                               rtol=1e-10)
+
+
 def test_shapes_are_inferred_without_computing():
     x, w = T.dtensor4("x"), T.dtensor4("w")
     y = T.nnet.conv2d(x, w, border_mode="half", subsample=(2, 3), filter_dilation=(2, 1))
