@@ -33,6 +33,7 @@ __all__ = ["conv2d", "conv2d_grad_wrt_inputs", "conv2d_grad_wrt_weights"]
 
 
 def _ops():
+    """The ops namespace, imported late: it imports this module."""
     from .. import ops
     return ops
 
@@ -121,6 +122,7 @@ class _ConvParams:
         return f"{type(self).__name__}{{{', '.join(shown)}}}"
 
     def params(self):
+        """The fields as keyword arguments (to build the other ops of the family)."""
         return dict(border_mode=self.border_mode, subsample=self.subsample,
                     filter_flip=self.filter_flip, filter_dilation=self.filter_dilation,
                     num_groups=self.num_groups)
@@ -132,7 +134,7 @@ class _ConvParams:
         ``image_shape`` is (N, C, H, W), ``kernel_shape`` (O, C/groups, kh, kw); raises
         ValueError naming what disagrees.  ``out_spatial`` (given by the gradient ops) must
         equal the size the forward convolution would produce."""
-        n, c, h, w = image_shape
+        _, c, h, w = image_shape
         o, cg, kh, kw = kernel_shape
         groups = self.num_groups
         if kh < 1 or kw < 1:
@@ -164,6 +166,7 @@ class _ConvParams:
 
 
 def _float_pair(op, a, b):
+    """Two 4-d operands of one float dtype (the ops' inputs; the user functions cast)."""
     a, b = as_tensor_variable(a), as_tensor_variable(b)
     for variable in (a, b):
         if variable.ndim != 4:
@@ -176,6 +179,7 @@ def _float_pair(op, a, b):
 
 
 def _shape_input(op, shape):
+    """The spatial-shape input of a gradient op as an int64 vector."""
     shape = _ops().cast(as_tensor_variable(shape), "int64")
     if shape.ndim != 1:
         raise TypeError(f"{op}: the spatial shape must be a vector of two ints, got "
@@ -184,6 +188,7 @@ def _shape_input(op, shape):
 
 
 def _spatial(shape, what):
+    """The two positive lengths of a spatial-shape value (the gradient ops' perform)."""
     values = tuple(int(v) for v in np.asarray(shape).reshape(-1))
     if len(values) != 2 or min(values) < 1:
         raise ValueError(f"conv2d gradient: the {what} shape must be two positive lengths, "
@@ -193,6 +198,7 @@ def _spatial(shape, what):
 
 # ------------------------------------------------------------------ numpy reference
 def _padded(x, pad):
+    """``x`` with ``pad`` rows and columns of zeros on each side."""
     return np.pad(x, ((0, 0), (0, 0), (pad[0], pad[0]), (pad[1], pad[1])))
 
 
@@ -205,10 +211,13 @@ def _windows(x_pad, kernel, out, stride, dilation):
 
 
 def _flipped(w, flip):
+    """The filters as the correlation uses them: flipped in both spatial axes for a
+    convolution."""
     return w[:, :, ::-1, ::-1] if flip else w
 
 
 def _groups(params, channels, filters):
+    """Per group, the slices of its input channels and of its filters."""
     g = params.num_groups
     return [(slice(k * channels // g, (k + 1) * channels // g),
              slice(k * filters // g, (k + 1) * filters // g)) for k in range(g)]
