@@ -1,6 +1,9 @@
-"""Showing graphs: ``debugprint`` (Theano's tree), ``pp`` (infix text), ``pydotprint`` (DOT),
-and the ``Print`` op that prints a value as it is computed.
+"""Showing graphs: ``debugprint`` (Theano's tree), ``pp`` (infix text), ``pydotprint``
+(a Graphviz drawing), and the ``Print`` op that prints a value as it is computed.
 
+All three print ops under Theano 1.0's names (``op_name``: ``Elemwise{mul,no_inplace}``,
+``TensorConstant{2.0}``, ``InplaceDimShuffle{x}`` ...), so output compares with Theano's
+documentation; ``str(op)`` keeps arignote's short names for messages and generated C.
 Every walk here uses an explicit stack, so graphs of any depth print at Python's default
 recursion limit.
 
