@@ -6,9 +6,10 @@ Theano programs write dropout by hand, with a binomial mask from a random stream
     mask = srng.binomial(size=x.shape, n=1, p=1 - p, dtype=x.dtype)
     y = x * mask
 
-That already compiles into the training function: the uniform numbers come from the MRG31k3p
-kernel of the generated module (no Python call), and the comparison with ``1 - p``, the cast
-and the multiplication fuse into one loop.  ``dropout`` builds the same graph, scaled by
+With ``MRG_RandomStreams`` that compiles into the training function: the uniform numbers come
+from the MRG31k3p kernel of the generated module (no Python call), and the comparison with
+``1 - p``, the cast and the multiplication fuse into one loop (``RandomStreams`` draws with
+numpy's ``RandomState``, as Theano did, through a call into Python).  ``dropout`` builds the same graph, scaled by
 ``1 / (1 - p)`` so that the expected output equals the input (inverted dropout), and
 returns the input itself when ``deterministic`` (evaluation) or ``p == 0``.
 """
