@@ -237,9 +237,9 @@ _LAUNCHER = re.compile(r'extern "C" __global__ void (?:__launch_bounds__\(\d+\) 
 
 
 def _cpu_kernels(source, directory):
-    """The kernels of a CUDA translation unit compiled for the CPU (tests/cuda_cpu), with a
-    NAME_launch(void **params) trampoline per kernel; returns the library's path as the
-    fake driver's "cubin"."""
+    """The kernels of a CUDA translation unit compiled for the CPU (tests/cuda_cpu/emulate.h),
+    with a NAME_launch(void **params) trampoline per kernel that runs it as one block of
+    threads; returns the library's path as the fake driver's "cubin"."""
     compiler = shutil.which("g++") or shutil.which("c++")
     if compiler is None:
         pytest.skip("no C++ compiler to run kernels on the CPU")
@@ -248,7 +248,14 @@ def _cpu_kernels(source, directory):
         types = [re.sub(r"\s*\w+$", "", p.replace("__restrict__", "").strip())
                  for p in params.split(",")]
         args = ", ".join(f"*({t} *)p[{k}]" for k, t in enumerate(types))
-        trampolines.append(f'extern "C" void {name}_launch(void **p) {{ {name}({args}); }}')
+        trampolines.append(f'extern "C" void {name}_launch(void **p) {{ '
+                           f'ag_emu_launch([&] {{ {name}({args}); }}); }}')
+    for size, ctype in ((1, "unsigned char"), (2, "unsigned short"), (4, "unsigned int"),
+                        (8, "unsigned long long")):
+        trampolines.append(
+            f'extern "C" void ag_copy_{size}_launch(void **p) {{ ag_emu_launch([&] {{ '
+            f'ag_copy_{size}(*(long long *)p[0], *(int *)p[1], *(ag_dims *)p[2], '
+            f'*(ag_dims *)p[3], *(const char **)p[4], *({ctype} **)p[5]); }}); }}')
     digest = hashlib.sha256(source.encode()).hexdigest()[:16]
     path = os.path.join(directory, f"kernels-{digest}.so")
     if not os.path.exists(path):
@@ -256,8 +263,8 @@ def _cpu_kernels(source, directory):
         with open(unit, "w") as handle:
             handle.write(source + "\n" + "\n".join(trampolines) + "\n")
         result = subprocess.run(
-            [compiler, "-O0", "-shared", "-fPIC", "-std=c++17", "-w",
-             f"-I{os.path.join(HERE, 'cuda_cpu')}", f"-I{build.KERNELS_DIR}", "-include",
+            [compiler, "-O0", "-shared", "-fPIC", "-std=c++17", "-w", "-pthread",
+             f"-I{build.KERNELS_DIR}", "-include",
              os.path.join(HERE, "cuda_cpu", "emulate.h"), unit, "-o", path],
             capture_output=True, text=True, timeout=300)
         assert result.returncode == 0, f"CPU build of the kernels failed:\n{result.stderr[-3000:]}"

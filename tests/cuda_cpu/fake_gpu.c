@@ -4,7 +4,7 @@
  * It is the runtime's fake driver (tests/fake_cuda_driver.c: device memory is host memory)
  * plus what generated host modules call: a "cubin" is the path of a shared library holding
  * the function's kernels compiled for the CPU (see emulate.h), a kernel is that library's
- * NAME_launch(void **params) trampoline, launched as one thread of one block; the async
+ * NAME_launch(void **params) trampoline, which runs it as one block of CPU threads; the async
  * copies are memcpy; cuBLAS gemm is a plain column-major triple loop.
  */
 #define cuModuleLoadData fake_base_cuModuleLoadData
