@@ -350,13 +350,18 @@ def test_advanced_inc_subtensor(dtype, set_instead, name, pattern):
     write = T.set_subtensor if set_instead else T.inc_subtensor
     inputs = [_tensor(x, "x"), T.lvector("i"), T.lvector("j")]
     target = pattern(*inputs)
-    value = _values(np.shape(reference_target(pattern, x, rows, cols)), "float64")
-    y = T.TensorType("float64", (False,) * value.ndim)("y")
+    # numpy's x[i] += y refuses float values into an int array (same_kind), and so do we
+    value_dtype = "float64" if set_instead or dtype == "float64" else dtype
+    value = _values(np.shape(reference_target(pattern, x, rows, cols)), value_dtype)
+    y = T.TensorType(value_dtype, (False,) * value.ndim)("y")
+    if value_dtype != "float64":
+        with pytest.raises(TypeError, match="same_kind"):
+            write(target, T.TensorType("float64", (False,) * value.ndim)("f"))
     native, reference = _compile(inputs + [y], write(target, y),
                                  subtensor.AdvancedIncSubtensor)
     for first in _layouts(x):
         _same(native(first, rows, cols, value), reference(first, rows, cols, value))
-    wrong = _values(value.shape[:-1] + (value.shape[-1] + 1,), "float64")
+    wrong = _values(value.shape[:-1] + (value.shape[-1] + 1,), value_dtype)
     _both_raise(native, reference, [x, rows, cols, wrong], ValueError, "cannot write")
 
 

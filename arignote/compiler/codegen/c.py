@@ -51,6 +51,15 @@ class Unsupported(Exception):
     """The graph cannot be rendered as C (the caller falls back to the reference linker)."""
 
 
+def c_convert(expression, dtype):
+    """C converting ``expression`` to ``dtype`` as numpy's ``astype`` does: to bool, any
+    nonzero value is True (a plain C cast to the one-byte npy_bool would keep the low byte:
+    0.5 and 256 would become False)."""
+    if dtype == "bool":
+        return f"((npy_bool)(({expression}) != 0))"
+    return f"({CTYPES[dtype]})({expression})"
+
+
 def emitter(*op_classes):
     """Register ``fn(node, ctx)`` as the C emitter of ``op_classes``."""
     def register(fn):
@@ -325,7 +334,8 @@ class CRenderer:
                 f"        char *d = dst->data; const char *s = src->data;\n"
                 f"        for (int i = 0; i < src->ndim; i++) {{ d += index[i] * dst->strides[i]; "
                 f"s += index[i] * src->strides[i]; }}\n"
-                f"        *({CTYPES[target]} *)d = ({CTYPES[target]})*(const {CTYPES[source]} *)s;"
+                f"        *({CTYPES[target]} *)d = "
+                f"{c_convert(f'*(const {CTYPES[source]} *)s', target)};"
                 f"\n        for (int i = src->ndim - 1; i >= 0; i--) {{ if (++index[i] < "
                 f"src->shape[i]) break; index[i] = 0; }}\n    }}\n}}\n")
         return "\n".join(helpers)

@@ -7,7 +7,7 @@ shape or a single element, else a serial strided loop nest.
 
 from ..ops.composite import Composite
 from ..ops.elemwise import Elemwise
-from .c import CTYPES, PARALLEL_THRESHOLD, emitter
+from .c import CTYPES, PARALLEL_THRESHOLD, c_convert, emitter
 
 
 def program_of(scalar_op, in_dtypes, out_dtypes):
@@ -53,7 +53,7 @@ def scalar_statements(scalar_op, in_names, in_dtypes, out_dtypes, prefix, method
         resolved = [resolve(a) for a in args]
         expr = getattr(op, method)([r[0] for r in resolved], [r[1] for r in resolved], dtype)
         name = f"{prefix}{k}"
-        statements.append(f"const {CTYPES[dtype]} {name} = ({CTYPES[dtype]})({expr});")
+        statements.append(f"const {CTYPES[dtype]} {name} = {c_convert(expr, dtype)};")
         temps.append(name)
         temp_dtypes.append(dtype)
     return statements, [resolve(r)[0] for r in outs]
@@ -157,7 +157,7 @@ def _kernel(node, ctx, by_value):
         [v.dtype for v in inputs], [v.dtype for v in outputs], "t")
     body = [f"const {CTYPES[v.dtype]} x{k} = {loads[k]};" for k, v in enumerate(inputs)]
     body += statements
-    body += [f"q{j}[i] = ({CTYPES[v.dtype]})({results[j]});" for j, v in enumerate(outputs)]
+    body += [f"q{j}[i] = {c_convert(results[j], v.dtype)};" for j, v in enumerate(outputs)]
     name = ctx.renderer.fresh("kernel")
     comment = str(node.op.scalar_op).replace("*/", "* /")
     ctx.renderer.functions.append("\n".join(
@@ -273,7 +273,7 @@ def _strided_loop(node, ctx, names, out_names):
             f"({names[k]}.data + {offsets_in[k]});" for k, v in enumerate(inputs)]
     body += statements
     body += [f"*({CTYPES[v.dtype]} *)({out_names[j]}.data + {offsets_out[j]}) = "
-             f"({CTYPES[v.dtype]})({results[j]});" for j, v in enumerate(outputs)]
+             f"{c_convert(results[j], v.dtype)};" for j, v in enumerate(outputs)]
     nest, indent = [], ""
     for d in range(ndim):
         nest.append(f"{indent}for (npy_intp i{d} = 0; i{d} < {out0}.shape[{d}]; i{d}++) {{")

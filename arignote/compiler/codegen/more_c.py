@@ -8,7 +8,7 @@ Boolean masks, ``None`` and ``...`` mixed with index arrays keep their numpy ref
 import importlib
 
 from .. import dtypes as dt
-from .c import CTYPES, blas_available, emitter
+from .c import CTYPES, blas_available, c_convert, emitter
 from .subtensor_c import nested_loop
 
 shape_ops = importlib.import_module("arignote.compiler.ops.shape")
@@ -675,7 +675,7 @@ def advanced_inc_subtensor_code(node, ctx):
         new = f"({loaded} != 0)" if node.op.set_instead_of_inc else \
             f"({target} || {loaded} != 0)"
     elif node.op.set_instead_of_inc:
-        new = f"({ctype}){loaded}"
+        new = c_convert(loaded, out.dtype)
     else:
         new = _wrapping(out.dtype, f"@{target} + @({ctype}){loaded}")
     body = [f"{target} = {new};"]

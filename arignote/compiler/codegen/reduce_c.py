@@ -3,7 +3,7 @@
 import importlib
 
 from ..ops.composite import FusedReduce
-from .c import CTYPES, emitter
+from .c import CTYPES, c_convert, emitter
 
 reduce_ops = importlib.import_module("arignote.compiler.ops.reduce")
 
@@ -157,7 +157,7 @@ def reduction_code(node, ctx, kind, axes, scalar_op, acc_dtype):
     # store-to-load chain through memory), vectorised for sums and products.
     inner_reduced = ndim > 0 and (ndim - 1) in axes
     folded = "r_" if inner_reduced else target
-    body = loads + element_lines + [f"const {acc_type} v_ = ({acc_type})({element});",
+    body = loads + element_lines + [f"const {acc_type} v_ = {c_convert(element, acc_dtype)};",
                                     _combine(op_name, folded, "v_", acc_dtype)]
     nest, indent = [], ""
     operator = {"Sum": "+", "Prod": "*"}.get(op_name) if inner_reduced else None

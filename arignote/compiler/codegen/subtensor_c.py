@@ -3,7 +3,7 @@ their writing twins ``IncSubtensor`` and ``AdvancedIncSubtensor1``."""
 
 import importlib
 
-from .c import CTYPES, emitter
+from .c import CTYPES, c_convert, emitter
 
 st_ops = importlib.import_module("arignote.compiler.ops.subtensor")
 SYM, ARRAY = st_ops.SYM, st_ops.ARRAY
@@ -153,12 +153,23 @@ def _write_value(ctx, target, target_ndim, value, value_var, set_instead, dtype)
                          f"of shape %s", f"ag_shape_str(&{value}, a_, 64)",
                          f"ag_shape_str(&{target}, b_, 64)") + f" }} }} else w_.strides[{d}] = "
                      f"{value}.strides[{v}];")
-    ctype = CTYPES[dtype]
-    source_type = CTYPES[value_var.dtype]
-    operator = "=" if set_instead else "+="
     lines += nested_loop(target_ndim, target, {"pd_": target, "ps_": "w_"},
-                         [f"*({ctype} *)pd_ {operator} ({ctype})*(const {source_type} *)ps_;"])
+                         [f"*({CTYPES[dtype]} *)pd_ = "
+                          f"{stored_value('pd_', 'ps_', dtype, value_var.dtype, set_instead)};"])
     return lines
+
+
+def stored_value(target, source, dtype, value_dtype, set_instead):
+    """C of the element written at ``target`` (a pointer to ``dtype``) from ``source`` (a
+    pointer to ``value_dtype``): the value converted to ``dtype`` as numpy's astype does
+    (bool: nonzero), or the element plus that converted value (for bool: logical or), as the
+    reference computes it."""
+    value = c_convert(f"*(const {CTYPES[value_dtype]} *){source}", dtype)
+    if set_instead:
+        return value
+    if dtype == "bool":
+        return f"((npy_bool)(*(npy_bool *){target} || {value}))"
+    return c_convert(f"*({CTYPES[dtype]} *){target} + {value}", dtype)
 
 
 @emitter(st_ops.IncSubtensor)

@@ -485,7 +485,7 @@ class Second(ScalarOp):
         return [None, out_grads[0]]
 
     def c_expr(self, args, in_dtypes, out_dtype):
-        return f"({args[1]})"
+        return f"((void)({args[0]}), {args[1]})"
 
 
 @dataclass(frozen=True)

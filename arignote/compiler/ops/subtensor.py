@@ -312,6 +312,7 @@ class IncSubtensor(Op):
         x, y = as_tensor_variable(x), as_tensor_variable(y)
         pieces = _check_pieces(self.idx_list, pieces, arrays_allowed=False)
         _check_value_rank(x, y, _output_broadcastable(self.idx_list, x, pieces), self)
+        y = _increment_value(x, y, self)
         return Apply(self, [x, y, *pieces], [x.type.make_variable()])
 
     def perform(self, node, inputs):
@@ -319,7 +320,7 @@ class IncSubtensor(Op):
         out = x if self.inplace else x.copy()
         index = _numpy_index(self.idx_list, pieces)
         target = _run_index(self, out, index, lambda a, i: a[i])
-        value = _fit_value(y, np.shape(target), node.inputs[1])
+        value = _fit_value(y, np.shape(target), node.inputs[1]).astype(out.dtype, copy=False)
         new = value if self.set_instead_of_inc else target + value
         _run_index(self, out, index, lambda a, i: a.__setitem__(i, new))
         return [out]
@@ -340,6 +341,23 @@ class IncSubtensor(Op):
         kind = "Set" if self.set_instead_of_inc else "Inc"
         inplace = ";inplace" if self.inplace else ""
         return f"{kind}Subtensor{{{_pattern_text(self.idx_list)}{inplace}}}"
+
+
+def _increment_value(x, y, op):
+    """``y`` ready to be added into ``x``: numpy refuses ``x[i] += y`` when ``y``'s dtype does
+    not cast to ``x``'s under its same_kind rule (float into int, anything but bool into
+    bool), and so does arignote; a constant whose value ``x``'s dtype holds exactly (the 1 of
+    ``inc_subtensor(b[0], 1)``) is converted instead."""
+    if op.set_instead_of_inc or np.can_cast(y.dtype, x.dtype, "same_kind"):
+        return y
+    if isinstance(y, Constant):
+        data = np.asarray(y.data)
+        converted = data.astype(x.dtype)
+        if np.array_equal(converted, data):
+            return constant(converted, dtype=x.dtype)
+    raise TypeError(f"{op}: cannot add {y.dtype} values into the {x.dtype} tensor {x} "
+                    f"(numpy's same_kind casting rule refuses {x.dtype} += {y.dtype}); cast "
+                    f"the value to {x.dtype} explicitly, or use set_subtensor")
 
 
 def _check_value_rank(x, y, target_broadcastable, op):
@@ -417,6 +435,7 @@ class AdvancedIncSubtensor1(Op):
         if x.ndim == 0:
             raise TypeError("cannot index a 0-d tensor with a vector")
         _check_value_rank(x, y, x.broadcastable, self)
+        y = _increment_value(x, y, self)
         return Apply(self, [x, y, ilist], [x.type.make_variable()])
 
     def perform(self, node, inputs):
@@ -489,6 +508,7 @@ class AdvancedIncSubtensor(Op):
         x, y = as_tensor_variable(x), as_tensor_variable(y)
         pieces = _check_pieces(self.idx_list, pieces, arrays_allowed=True)
         _check_value_rank(x, y, _output_broadcastable(self.idx_list, x, pieces), self)
+        y = _increment_value(x, y, self)
         return Apply(self, [x, y, *pieces], [x.type.make_variable()])
 
     def perform(self, node, inputs):
