@@ -10,7 +10,7 @@ setup(
     long_description=open("README.md", encoding="utf-8").read(),
     long_description_content_type="text/markdown",
     packages=find_packages(include=["arignote", "arignote.*"]),
-    package_data={"arignote": ["kernels/*.c", "kernels/*.h", "kernels/*.cu"]},
+    package_data={"arignote": ["kernels/*.c", "kernels/*.h", "kernels/*.cu", "kernels/*.cuh"]},
     python_requires=">=3.10",
     install_requires=["numpy>=1.24", "scipy>=1.10", "sympy>=1.12", "cffi>=1.15",
                       "scipy-openblas32>=0.3.27", "tqdm>=4.60", "matplotlib>=3.5"],

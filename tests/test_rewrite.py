@@ -378,6 +378,7 @@ def _rule_coverage_graphs():
         ([x, y], x + -y), ([x, y], x - -y), ([x], x / 1), ([x], x / x), ([x, y], -x - y),
         ([x], x ** 2), ([x], x ** 0.5), ([x], x ** -1), ([x], x ** 1), ([x], x ** 0),
         ([x], (x * 2) * 3), ([i], (i + 1) + 2), ([x], x / 4), ([x], -(x * 3)),
+        ([s, x], T.fill(s, x) * 2),
         ([x, y], (x / y) * y), ([m], m.T.dimshuffle(1, "x", 0)), ([m], identity * 2),
         ([m], m.reshape((12,)).reshape((2, 6))), ([m], T.exp(m).shape),
         ([m], m.shape[0]), ([m], T.exp(m).shape[1]), ([m], SH.shape_i(T.exp(m), 0)),
